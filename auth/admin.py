@@ -1,0 +1,174 @@
+"""The administrator's area (communities, accounts, secretaries) and a
+secretary's page to create accounts in their community."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from auth import permissions, services
+from auth.forms import AdminAccountForm, CommunityForm, ConfirmForm, SecretaryAccountForm
+from auth.models import Community, User
+from meetings.errors import DomainError
+from meetings.extensions import db
+from meetings.web import show_errors_on
+
+bp = Blueprint("admin", __name__)
+
+
+def _require_admin() -> None:
+    if not permissions.is_admin(current_user):
+        abort(403)
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+def _new_account(form) -> services.NewAccount:
+    return services.NewAccount(
+        username=form.username.data,
+        display_name=form.display_name.data,
+        password=form.password.data,
+        phone=form.phone.data,
+    )
+
+
+@bp.get("/admin/")
+@login_required
+def index():
+    _require_admin()
+    return render_template(
+        "admin/index.html",
+        communities=services.list_communities(),
+        users=services.list_users(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/admin/communities/new", methods=["GET", "POST"])
+@login_required
+def new_community():
+    _require_admin()
+    form = CommunityForm()
+    if form.validate_on_submit():
+        try:
+            community = services.create_community(
+                current_user, form.name.data, form.street.data, form.district.data or ""
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_errors_on(form, error)
+        else:
+            flash(_("Community %(name)s created.", name=community.name), "success")
+            return redirect(url_for("admin.community", community_id=community.id))
+    return render_template("admin/community_form.html", form=form), _status(form)
+
+
+@bp.get("/admin/communities/<int:community_id>")
+@login_required
+def community(community_id: int):
+    _require_admin()
+    community = db.get_or_404(Community, community_id)
+    return render_template(
+        "admin/community.html",
+        community=community,
+        memberships=services.members_of(community),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.post("/admin/communities/<int:community_id>/secretaries/<int:user_id>")
+@login_required
+def appoint_secretary(community_id: int, user_id: int):
+    return _set_secretary(community_id, user_id, True)
+
+
+@bp.post("/admin/communities/<int:community_id>/secretaries/<int:user_id>/stand-down")
+@login_required
+def stand_down_secretary(community_id: int, user_id: int):
+    return _set_secretary(community_id, user_id, False)
+
+
+def _set_secretary(community_id: int, user_id: int, is_secretary: bool):
+    _require_admin()
+    community = db.get_or_404(Community, community_id)
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        services.set_secretary(current_user, user, community, is_secretary)
+        db.session.commit()
+        if is_secretary:
+            flash(_("%(name)s is now a secretary of %(community)s.",
+                    name=user.display_name, community=community.name), "success")
+        else:
+            flash(_("%(name)s is no longer a secretary of %(community)s.",
+                    name=user.display_name, community=community.name), "info")
+    return redirect(url_for("admin.community", community_id=community.id))
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+def new_user():
+    _require_admin()
+    communities = services.list_communities()
+    form = AdminAccountForm(communities)
+    if form.validate_on_submit():
+        community = db.session.get(Community, form.community_id.data or 0)
+        try:
+            user = services.create_account(
+                current_user, _new_account(form), community, is_secretary=form.is_secretary.data
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_errors_on(form, error)
+        else:
+            flash(_("Account %(username)s created.", username=user.username), "success")
+            return redirect(url_for("admin.index"))
+    return render_template("admin/user_form.html", form=form), _status(form)
+
+
+@bp.route("/admin/users/<int:user_id>/active", methods=["GET", "POST"])
+@login_required
+def toggle_active(user_id: int):
+    """Ask first, then (de)activate: deactivating logs the person out everywhere."""
+    _require_admin()
+    user = db.get_or_404(User, user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.set_active(current_user, user, not user.is_active)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash(_("Account %(username)s updated.", username=user.username), "success")
+        return redirect(url_for("admin.index"))
+    return render_template("admin/confirm_active.html", user=user, form=form)
+
+
+@bp.route("/communities/<int:community_id>/accounts", methods=["GET", "POST"])
+@login_required
+def community_accounts(community_id: int):
+    """A secretary creates resident accounts in their own community."""
+    community = db.get_or_404(Community, community_id)
+    if not permissions.can_create_account_in(current_user, community):
+        abort(403)
+    form = SecretaryAccountForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_account(current_user, _new_account(form), community)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_errors_on(form, error)
+        else:
+            flash(_("Account %(username)s created.", username=user.username), "success")
+            return redirect(url_for("admin.community_accounts", community_id=community.id))
+    return render_template(
+        "admin/community_accounts.html",
+        community=community,
+        memberships=services.members_of(community),
+        form=form,
+    ), _status(form)

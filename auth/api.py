@@ -1,0 +1,162 @@
+"""API: tokens, the current user, communities and users (API.md "Accounts")."""
+
+from flask import current_app, g
+from flask_babel import gettext as _
+from marshmallow import fields, validate
+
+from auth import services as auth_services
+from auth.models import Community
+from meetings.api.core import (
+    BEARER,
+    BaseSchema,
+    LocalDateTime,
+    PageArgs,
+    Unauthorized,
+    blueprint,
+    current_api_user,
+    list_schema,
+    paginate,
+)
+from meetings.errors import ValidationFailed
+from meetings.extensions import db, limiter
+
+bp = blueprint("api_accounts", "Accounts: tokens, the current user, communities, users")
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class UserSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String()
+    display_name = fields.String()
+    phone = fields.String(allow_none=True)
+    is_admin = fields.Boolean()
+    is_active = fields.Boolean()
+
+
+class MeCommunitySchema(BaseSchema):
+    id = fields.Integer(attribute="community.id")
+    name = fields.String(attribute="community.name")
+    street = fields.String(attribute="community.street")
+    is_secretary = fields.Boolean()
+
+
+class MeSchema(UserSchema):
+    communities = fields.List(fields.Nested(MeCommunitySchema), attribute="memberships")
+
+
+class TokenRequestSchema(BaseSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenSchema(BaseSchema):
+    token = fields.String()
+    expires_at = LocalDateTime()
+    user = fields.Nested(UserSchema)
+
+
+class CommunitySchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    street = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    district = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class UserCreateSchema(BaseSchema):
+    username = fields.String(required=True, validate=validate.Length(max=40))
+    password = fields.String(required=True, validate=validate.Length(max=200))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
+    community_id = fields.Integer(load_default=None, allow_none=True)
+    is_secretary = fields.Boolean(load_default=False)
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.post("/tokens")
+@limiter.limit(_login_rate_limit)
+@bp.arguments(TokenRequestSchema)
+@bp.response(201, TokenSchema)
+@bp.alt_response(401, description="invalid_credentials")
+def create_token(credentials):
+    """Exchange a username and password for a bearer token."""
+    user = auth_services.authenticate(credentials["username"], credentials["password"])
+    if user is None:
+        raise InvalidCredentials(_("Wrong username or password."))
+    plain, token = auth_services.issue_token(user)
+    db.session.commit()
+    return {"token": plain, "expires_at": token.expires_at, "user": user}
+
+
+@bp.delete("/tokens/current")
+@bp.doc(**BEARER)
+@bp.response(204)
+def revoke_current_token():
+    """Revoke the token this request carries."""
+    current_api_user()
+    auth_services.revoke_token(g.api_token)
+    db.session.commit()
+
+
+@bp.get("/me")
+@bp.doc(**BEARER)
+@bp.response(200, MeSchema)
+def me():
+    """The token's user, with their communities."""
+    return current_api_user()
+
+
+@bp.get("/communities")
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, list_schema(CommunitySchema, "CommunityList"))
+def list_communities(page_args):
+    """Every community (public: residents choose theirs when they sign up)."""
+    statement = db.select(Community).order_by(Community.street, Community.name)
+    return paginate(statement, page_args)
+
+
+@bp.post("/communities")
+@bp.doc(**BEARER)
+@bp.arguments(CommunitySchema)
+@bp.response(201, CommunitySchema)
+def create_community(data):
+    """Create a community (administrators)."""
+    community = auth_services.create_community(
+        current_api_user(), data["name"], data["street"], data["district"]
+    )
+    db.session.commit()
+    return community
+
+
+@bp.post("/users")
+@bp.doc(**BEARER)
+@bp.arguments(UserCreateSchema)
+@bp.response(201, UserSchema)
+def create_user(data):
+    """Create an account: administrators anywhere, secretaries in their community."""
+    actor = current_api_user()
+    community = None
+    if data["community_id"] is not None:
+        community = db.session.get(Community, data["community_id"])
+        if community is None:
+            message = _("No such community.")
+            raise ValidationFailed(message, {"community_id": [message]})
+    user = auth_services.create_account(
+        actor,
+        auth_services.NewAccount(
+            username=data["username"],
+            display_name=data["display_name"],
+            password=data["password"],
+            phone=data["phone"],
+        ),
+        community,
+        is_secretary=data["is_secretary"],
+    )
+    db.session.commit()
+    return user
+

@@ -1,0 +1,107 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from auth.services import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
+
+USERNAME_HELP = _l("3 to 40 letters, digits, dots, dashes or underscores.")
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Stay logged in on this device"))
+    next = HiddenField()
+
+
+def _username_field() -> StringField:
+    return StringField(
+        _l("Username"),
+        validators=[DataRequired(), Regexp(USERNAME_PATTERN, message=USERNAME_HELP)],
+        description=USERNAME_HELP,
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+
+
+def _new_password_field(label=None) -> PasswordField:
+    return PasswordField(
+        label or _l("Password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class AccountFields(FlaskForm):
+    """What every new account needs."""
+
+    username = _username_field()
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)],
+                               description=_l("Shown to others, e.g. 王阿姨 or 李建国."))
+    phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=30)])
+    password = _new_password_field()
+
+
+class SignupForm(AccountFields):
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    community_id = SelectField(_l("Your community (社区)"), coerce=int,
+                               validators=[DataRequired(message=_l("Please choose your community."))])
+
+    def __init__(self, communities, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.community_id.choices = [SelectChoice(0, _l("— choose —"))] + [
+            SelectChoice(c.id, f"{c.name}（{c.street}）") for c in communities
+        ]
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = _new_password_field(_l("New password"))
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class CommunityForm(FlaskForm):
+    name = StringField(_l("Name of the community (社区)"), validators=[DataRequired(), Length(max=100)])
+    street = StringField(_l("Street (街道)"), validators=[DataRequired(), Length(max=100)])
+    district = StringField(_l("District (区)"), validators=[Optional(), Length(max=100)])
+
+
+class AdminAccountForm(AccountFields):
+    """An administrator creates any account."""
+
+    community_id = SelectField(_l("Community"), coerce=int)
+    is_secretary = BooleanField(_l("Secretary of this community"))
+
+    def __init__(self, communities, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.community_id.choices = [SelectChoice(0, _l("— none —"))] + [
+            SelectChoice(c.id, c.name) for c in communities
+        ]
+
+
+class SecretaryAccountForm(AccountFields):
+    """A secretary creates a resident account in their community."""
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST button with its CSRF token."""

@@ -1,0 +1,308 @@
+"""Verbs over accounts and communities. They check permissions, flush and
+audit; the caller commits."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func
+
+from auth import permissions
+from auth.models import ApiToken, Community, Membership, User
+from meetings.audit.services import record
+from meetings.dbtypes import utcnow
+from meetings.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from meetings.extensions import db
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+# --- lookups -----------------------------------------------------------------
+
+
+def get_user_by_username(username: str) -> User | None:
+    return db.session.scalar(
+        db.select(User).where(func.lower(User.username) == username.strip().lower())
+    )
+
+
+def get_community(community_id: int) -> Community:
+    community = db.session.get(Community, community_id)
+    if community is None:
+        raise NotFound(_("No such community."))
+    return community
+
+
+def list_communities() -> list[Community]:
+    return list(db.session.scalars(db.select(Community).order_by(Community.street, Community.name)))
+
+
+def managed_communities(user: User) -> list[Community]:
+    """Communities whose business this user may run: all for an admin."""
+    if permissions.is_admin(user):
+        return list_communities()
+    return sorted(user.secretary_of, key=lambda c: c.name)
+
+
+def members_of(community: Community) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            db.select(Membership)
+            .where(Membership.community_id == community.id)
+            .join(Membership.user)
+            .order_by(Membership.is_secretary.desc(), User.display_name)
+            .options(db.joinedload(Membership.user))
+        )
+    )
+
+
+def list_users() -> list[User]:
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .order_by(User.username)
+            .options(db.selectinload(User.memberships).joinedload(Membership.community))
+        )
+    )
+
+
+# --- validation ----------------------------------------------------------------
+
+
+def username_problems(username: str) -> list[str]:
+    """Format problems only; whether it is taken is a conflict, see ``_create_user``."""
+    if not USERNAME_PATTERN.match(username.strip()):
+        return [_("3 to 40 letters, digits, dots, dashes or underscores.")]
+    return []
+
+
+def password_problems(password: str) -> list[str]:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [_("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]
+    return []
+
+
+# --- accounts ------------------------------------------------------------------
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = get_user_by_username(username)
+    if user is None:
+        # Spend the same time as a real check so usernames can't be probed by timing.
+        User(password_hash="").set_password(password)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    return user
+
+
+@dataclass
+class NewAccount:
+    username: str
+    display_name: str
+    password: str
+    phone: str | None = None
+
+
+def _create_user(account: NewAccount) -> User:
+    fields: dict[str, list[str]] = {}
+    if problems := username_problems(account.username):
+        fields["username"] = problems
+    if problems := password_problems(account.password):
+        fields["password"] = problems
+    if not account.display_name.strip():
+        fields["display_name"] = [_("Please enter a name.")]
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    if get_user_by_username(account.username) is not None:
+        message = _("This username is taken.")
+        raise Conflict(message, {"username": [message]})
+    user = User(
+        username=account.username.strip(),
+        display_name=account.display_name.strip(),
+        phone=(account.phone or "").strip() or None,
+    )
+    user.set_password(account.password)
+    db.session.add(user)
+    return user
+
+
+def register_resident(account: NewAccount, community: Community) -> User:
+    """Self sign-up: a resident account in the chosen community."""
+    user = _create_user(account)
+    db.session.add(Membership(user=user, community=community, is_secretary=False))
+    db.session.flush()
+    record(user, "user.registered", user, community_id=community.id)
+    return user
+
+
+def create_account(
+    actor: User, account: NewAccount, community: Community | None, is_secretary: bool = False
+) -> User:
+    """An admin creates any account; a secretary creates residents of their community."""
+    if community is None:
+        if not permissions.is_admin(actor):
+            raise NotAllowed(_("Only an administrator may create this account."))
+    elif not permissions.can_create_account_in(actor, community):
+        raise NotAllowed(_("You may not create accounts in this community."))
+    if is_secretary and not permissions.can_appoint_secretaries(actor):
+        raise NotAllowed(_("Only an administrator may appoint secretaries."))
+    if is_secretary and community is None:
+        raise ValidationFailed(
+            _("A secretary needs a community."),
+            {"community_id": [_("A secretary needs a community.")]},
+        )
+    user = _create_user(account)
+    if community is not None:
+        db.session.add(Membership(user=user, community=community, is_secretary=is_secretary))
+    db.session.flush()
+    record(actor, "user.created", user, community_id=community.id if community else None,
+           is_secretary=is_secretary)
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise ValidationFailed(
+            _("Please correct the marked fields."),
+            {"current_password": [_("This is not your current password.")]},
+        )
+    if problems := password_problems(new_password):
+        raise ValidationFailed(
+            _("Please correct the marked fields."), {"new_password": problems}
+        )
+    user.set_password(new_password)
+    # Bearer tokens issued under the old password stop working.
+    revoke_all_tokens(user)
+    db.session.flush()
+    record(user, "user.password_changed", user)
+
+
+def set_admin_password(username: str, password: str) -> tuple[User, bool]:
+    """For the CLI: create the admin or reset their password. Returns (user, created)."""
+    user = get_user_by_username(username)
+    created = user is None
+    if created:
+        if problems := username_problems(username):
+            raise ValidationFailed(problems[0], {"username": problems})
+        user = User(username=username, display_name=username)
+        db.session.add(user)
+    if problems := password_problems(password):
+        raise ValidationFailed(problems[0], {"password": problems})
+    user.set_password(password)
+    user.is_admin = True
+    user.is_active = True
+    db.session.flush()
+    record(None, "user.admin_set", user, created=created)
+    return user, created
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale
+
+
+# --- communities and secretaries ---------------------------------------------
+
+
+def create_community(actor: User, name: str, street: str, district: str = "") -> Community:
+    if not permissions.can_manage_communities(actor):
+        raise NotAllowed(_("Only an administrator may create communities."))
+    name, street = name.strip(), street.strip()
+    fields: dict[str, list[str]] = {}
+    if not name:
+        fields["name"] = [_("Please enter a name.")]
+    if not street:
+        fields["street"] = [_("Please enter the street (街道).")]
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    if db.session.scalar(db.select(Community.id).where(Community.name == name)) is not None:
+        message = _("A community with this name exists.")
+        raise Conflict(message, {"name": [message]})
+    community = Community(name=name, street=street, district=district.strip())
+    db.session.add(community)
+    db.session.flush()
+    record(actor, "community.created", community, name=name)
+    return community
+
+
+def set_secretary(actor: User, user: User, community: Community, is_secretary: bool) -> Membership:
+    """Appoint (or stand down) a secretary; joins them to the community if needed."""
+    if not permissions.can_appoint_secretaries(actor):
+        raise NotAllowed(_("Only an administrator may appoint secretaries."))
+    membership = user.membership_in(community.id)
+    if membership is None:
+        membership = Membership(user=user, community=community)
+        db.session.add(membership)
+    membership.is_secretary = is_secretary
+    db.session.flush()
+    record(actor, "secretary.appointed" if is_secretary else "secretary.stood_down", user,
+           community_id=community.id)
+    return membership
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    if not permissions.is_admin(actor):
+        raise NotAllowed(_("Only an administrator may do this."))
+    if user.id == actor.id and not active:
+        raise Conflict(_("You cannot deactivate your own account."))
+    user.is_active = active
+    if not active:
+        revoke_all_tokens(user)
+    db.session.flush()
+    record(actor, "user.activated" if active else "user.deactivated", user)
+
+
+# --- API tokens ----------------------------------------------------------------
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    """A new bearer token; the plain text is returned once and never stored."""
+    plain = secrets.token_urlsafe(32)
+    days = current_app.config["API_TOKEN_DAYS"]
+    token = ApiToken(
+        user=user, token_hash=_hash_token(plain), expires_at=utcnow() + timedelta(days=days)
+    )
+    db.session.add(token)
+    db.session.flush()
+    return plain, token
+
+
+def token_for(plain: str, now: datetime | None = None) -> ApiToken | None:
+    """The live token with this text, if any, with its active user."""
+    token = db.session.scalar(
+        db.select(ApiToken)
+        .where(ApiToken.token_hash == _hash_token(plain))
+        .options(db.joinedload(ApiToken.user))
+    )
+    now = now or utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    if not token.user.is_active:
+        return None
+    return token
+
+
+def revoke_token(token: ApiToken) -> None:
+    token.revoked_at = utcnow()
+    db.session.flush()
+
+
+def revoke_all_tokens(user: User) -> None:
+    now = utcnow()
+    db.session.execute(
+        db.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,65 @@
+"""Shangliang (有事好商量): neighbourhood consultation meetings."""
+
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from auth import admin as auth_admin
+from auth import api as auth_api
+from auth import views as auth_views
+from auth.models import User
+from meetings import cli
+from meetings.api.core import init_api
+from meetings.config import load_config
+from meetings.database import init_database
+from meetings.extensions import csrf, db, limiter, login_manager
+from meetings.http import init_error_handlers
+from meetings.i18n import init_i18n
+from meetings.main import views as main_views
+from meetings.security import init_security
+
+# templates/, static/ and migrations/ sit beside the packages (the project's
+# layout); they are installed next to them too, see setup.cfg.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config["MIGRATIONS_DIR"] = PROJECT_ROOT / "migrations"
+    load_config(app, test_config)
+    init_database(app)
+    init_security(app)
+    init_login(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_i18n(app)
+    init_blueprints(app)
+    init_error_handlers(app)
+    cli.init_app(app)
+    return app
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active else None
+
+
+def init_blueprints(app: Flask) -> None:
+    app.register_blueprint(main_views.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(auth_admin.bp)
+    init_api(app, [auth_api.bp])

@@ -1,0 +1,136 @@
+"""API plumbing: the flask-smorest ``Api`` wired to our error shape, bearer
+token authentication, paging and shared fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g, request
+from flask_babel import gettext as _
+from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import EXCLUDE, Schema, fields, validate
+from sqlalchemy import Select
+
+from auth import services as auth_services
+from auth.models import User
+from meetings.errors import DomainError
+from meetings.extensions import csrf, db
+from meetings.http import handle_http_exception
+
+BEARER_SCHEME = {"type": "http", "scheme": "bearer"}
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True, metadata={"description": "snake_case error code"})
+    message = fields.String(required=True)
+    fields_ = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "messages per field, for validation errors"},
+    )
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class ShangliangApi(Api):
+    """flask-smorest, with errors in the contract's shape (see ``meetings.http``)."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return handle_http_exception(error)
+
+
+api = ShangliangApi(
+    spec_kwargs={
+        "info": {"description": "有事好商量 — the JSON API of Shangliang. See API.md."},
+        "servers": [{"url": "/"}],
+    }
+)
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+def blueprint(name: str, description: str) -> SmorestBlueprint:
+    """A blueprint of the API: under /api/v1, CSRF-free (bearer tokens only)."""
+    bp = SmorestBlueprint(name, __name__, url_prefix="/api/v1", description=description)
+    csrf.exempt(bp)
+    return bp
+
+
+def _load_bearer_user() -> None:
+    """Session cookies never authenticate API calls: only a bearer token does,
+    so a cross-site form cannot act through the API."""
+    g.api_token = None
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        g.api_token = auth_services.token_for(value.strip())
+
+
+def current_api_user(required: bool = True) -> User | None:
+    token = getattr(g, "api_token", None)
+    if token is None:
+        if required:
+            raise Unauthorized(_("A valid bearer token is required."))
+        return None
+    return token.user
+
+
+def init_api(app: Flask, blueprints: list[SmorestBlueprint]) -> None:
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
+    for bp in blueprints:
+        bp.before_request(_load_bearer_user)
+        api.register_blueprint(bp)
+
+
+# --- schemas ---------------------------------------------------------------------
+
+
+class BaseSchema(Schema):
+    class Meta:
+        # Clients may send more than we read; the contract grows by addition.
+        unknown = EXCLUDE
+
+
+class LocalDateTime(fields.DateTime):
+    """ISO 8601 with the community's offset, e.g. 2026-12-02T19:00:00+08:00."""
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs: Any):
+        if value is None:
+            return None
+        zone = ZoneInfo(current_app.config["TIMEZONE"])
+        return value.astimezone(zone).isoformat(timespec="seconds")
+
+
+class PageArgs(BaseSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+def paginate(statement: Select, args: dict[str, int]) -> dict[str, Any]:
+    """The contract's list shape: ``{"items": [...], "total": N}``."""
+    page = db.paginate(
+        statement, page=args["page"], per_page=args["per_page"], max_per_page=200, error_out=False
+    )
+    return {"items": page.items, "total": page.total}
+
+
+def list_schema(item: type[Schema] | Schema, name: str) -> type[Schema]:
+    return Schema.from_dict(
+        {"items": fields.List(fields.Nested(item)), "total": fields.Integer()}, name=name
+    )
+
+
+# The security requirement for @bp.doc on endpoints that take the token.
+BEARER = {"security": [{"bearerAuth": []}]}

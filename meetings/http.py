@@ -1,0 +1,123 @@
+"""The one place where errors become HTTP responses: a JSON error body for the
+API, an error page for everyone else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from meetings.errors import DomainError
+from meetings.extensions import db
+
+API_PREFIX = "/api/"
+
+# snake_case codes of the API contract for plain HTTP errors
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def json_error(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify(error=body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="shangliang"'
+    return response
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """webargs/marshmallow nest messages by field; the contract wants a flat map."""
+    if isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            return {prefix or "_schema": list(messages)}
+        flat: dict[str, list[str]] = {}
+        for index, item in enumerate(messages):
+            flat.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    if isinstance(messages, dict):
+        flat = {}
+        for key, value in messages.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix or "_schema": [str(messages)]}
+
+
+def _webargs_fields(error: HTTPException) -> dict[str, list[str]]:
+    messages = (getattr(error, "data", None) or {}).get("messages")
+    if not messages:
+        return {}
+    # webargs nests by location ("json", "query", …); locations are not field names.
+    merged: dict[str, list[str]] = {}
+    for location_messages in messages.values():
+        merged.update(_flatten(location_messages))
+    return merged
+
+
+def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    if status >= 500:
+        db.session.rollback()
+    if wants_json():
+        if status >= 500:
+            return json_error(status, "server_error", _("Something went wrong on our side."))
+        code = HTTP_CODES.get(status, "error")
+        fields = _webargs_fields(error) if status in (400, 422) else {}
+        if status == 400 and fields:
+            message = _("The request body is not valid JSON.")
+        elif status == 422:
+            message = _("Please correct the marked fields.")
+        elif status == 429:
+            message = _("Too many attempts. Please wait a minute and try again.")
+        else:
+            message = error.description or error.name
+        response = json_error(status, code, message, fields if status == 422 else None)
+        if status == 405 and isinstance(error, HTTPException):
+            response.headers.update(error.get_headers())
+            response.headers["Content-Type"] = "application/json"
+        return response
+    return render_error_page(status)
+
+
+def render_error_page(status: int, message: str | None = None) -> tuple[str, int]:
+    template = f"errors/{status}.html" if status in (400, 403, 404, 429, 500) else "errors/other.html"
+    return render_template(template, status=status, message=message), status
+
+
+def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
+    db.session.rollback()
+    if wants_json():
+        return json_error(error.status, error.code, error.message, error.fields or None)
+    return render_error_page(error.status, error.message)
+
+
+def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    db.session.rollback()
+    return handle_http_exception(InternalServerError(original_exception=error))
+
+
+def init_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,47 @@
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice, SelectField
+
+from auth import services as auth_services
+from meetings.extensions import db
+from meetings.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES
+from meetings.web import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
+    next = HiddenField()
+
+
+@bp.app_context_processor
+def inject_language_form():
+    return {"language_form": LanguageForm(formdata=None, next=request.full_path.rstrip("?"))}
+
+
+@bp.get("/")
+def index():
+    communities = auth_services.list_communities()
+    return render_template("main/index.html", communities=communities)
+
+
+@bp.post("/language")
+def set_language():
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    response = redirect(safe_next(form.next.data) or url_for("main.index"))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        form.lang.data,
+        max_age=60 * 60 * 24 * 365,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    if current_user.is_authenticated:
+        auth_services.set_locale(current_user, form.lang.data)
+        db.session.commit()
+    return response
