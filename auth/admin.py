@@ -98,11 +98,23 @@ def _set_secretary(community_id: int, user_id: int, is_secretary: bool):
         services.set_secretary(current_user, user, community, is_secretary)
         db.session.commit()
         if is_secretary:
-            flash(_("%(name)s is now a secretary of %(community)s.",
-                    name=user.display_name, community=community.name), "success")
+            flash(
+                _(
+                    "%(name)s is now a secretary of %(community)s.",
+                    name=user.display_name,
+                    community=community.name,
+                ),
+                "success",
+            )
         else:
-            flash(_("%(name)s is no longer a secretary of %(community)s.",
-                    name=user.display_name, community=community.name), "info")
+            flash(
+                _(
+                    "%(name)s is no longer a secretary of %(community)s.",
+                    name=user.display_name,
+                    community=community.name,
+                ),
+                "info",
+            )
     return redirect(url_for("admin.community", community_id=community.id))
 
 

@@ -159,4 +159,3 @@ def create_user(data):
     )
     db.session.commit()
     return user
-

@@ -17,10 +17,16 @@ USERNAME_HELP = _l("3 to 40 letters, digits, dots, dashes or underscores.")
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)],
-                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
-                             render_kw={"autocomplete": "current-password"})
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField(_l("Stay logged in on this device"))
     next = HiddenField()
 
@@ -47,8 +53,11 @@ class AccountFields(FlaskForm):
     """What every new account needs."""
 
     username = _username_field()
-    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)],
-                               description=_l("Shown to others, e.g. 王阿姨 or 李建国."))
+    display_name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("Shown to others, e.g. 王阿姨 or 李建国."),
+    )
     phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=30)])
     password = _new_password_field()
 
@@ -59,8 +68,11 @@ class SignupForm(AccountFields):
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
-    community_id = SelectField(_l("Your community (社区)"), coerce=int,
-                               validators=[DataRequired(message=_l("Please choose your community."))])
+    community_id = SelectField(
+        _l("Your community (社区)"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Please choose your community."))],
+    )
 
     def __init__(self, communities, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,8 +82,11 @@ class SignupForm(AccountFields):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
     new_password = _new_password_field(_l("New password"))
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -81,7 +96,9 @@ class ChangePasswordForm(FlaskForm):
 
 
 class CommunityForm(FlaskForm):
-    name = StringField(_l("Name of the community (社区)"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(
+        _l("Name of the community (社区)"), validators=[DataRequired(), Length(max=100)]
+    )
     street = StringField(_l("Street (街道)"), validators=[DataRequired(), Length(max=100)])
     district = StringField(_l("District (区)"), validators=[Optional(), Length(max=100)])
 

@@ -46,4 +46,3 @@ def can_appoint_secretaries(user: User | None) -> bool:
 
 def can_manage_communities(user: User | None) -> bool:
     return is_admin(user)
-

@@ -164,8 +164,13 @@ def create_account(
     if community is not None:
         db.session.add(Membership(user=user, community=community, is_secretary=is_secretary))
     db.session.flush()
-    record(actor, "user.created", user, community_id=community.id if community else None,
-           is_secretary=is_secretary)
+    record(
+        actor,
+        "user.created",
+        user,
+        community_id=community.id if community else None,
+        is_secretary=is_secretary,
+    )
     return user
 
 
@@ -176,9 +181,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
             {"current_password": [_("This is not your current password.")]},
         )
     if problems := password_problems(new_password):
-        raise ValidationFailed(
-            _("Please correct the marked fields."), {"new_password": problems}
-        )
+        raise ValidationFailed(_("Please correct the marked fields."), {"new_password": problems})
     user.set_password(new_password)
     # Bearer tokens issued under the old password stop working.
     revoke_all_tokens(user)
@@ -243,8 +246,12 @@ def set_secretary(actor: User, user: User, community: Community, is_secretary: b
         db.session.add(membership)
     membership.is_secretary = is_secretary
     db.session.flush()
-    record(actor, "secretary.appointed" if is_secretary else "secretary.stood_down", user,
-           community_id=community.id)
+    record(
+        actor,
+        "secretary.appointed" if is_secretary else "secretary.stood_down",
+        user,
+        community_id=community.id,
+    )
     return membership
 
 

@@ -11,8 +11,13 @@ from meetings.extensions import db
 
 @click.command("create-admin")
 @click.argument("username")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="The administrator's password (asked for when left out).")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The administrator's password (asked for when left out).",
+)
 def create_admin_command(username: str, password: str) -> None:
     """Create an administrator, or set the password of an existing one."""
     try:

@@ -100,7 +100,9 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
 
 
 def render_error_page(status: int, message: str | None = None) -> tuple[str, int]:
-    template = f"errors/{status}.html" if status in (400, 403, 404, 429, 500) else "errors/other.html"
+    template = (
+        f"errors/{status}.html" if status in (400, 403, 404, 429, 500) else "errors/other.html"
+    )
     return render_template(template, status=status, message=message), status
 
 

@@ -1,9 +1,8 @@
 """Language and time zone: Chinese first, English complete."""
 
 from flask import Flask, current_app, request
-from flask_login import current_user
-
 from flask_babel import get_locale
+from flask_login import current_user
 
 from meetings.extensions import babel
 

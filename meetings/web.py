@@ -7,7 +7,9 @@ from flask_wtf import FlaskForm
 from meetings.errors import DomainError
 
 
-def show_errors_on(form: FlaskForm, error: DomainError, field_map: dict[str, str] | None = None) -> None:
+def show_errors_on(
+    form: FlaskForm, error: DomainError, field_map: dict[str, str] | None = None
+) -> None:
     """Put a service's field errors next to the matching form fields.
 
     Errors for fields the form does not have go to the form's top.

@@ -117,8 +117,12 @@ _counter = itertools.count(1)
 
 @pytest.fixture
 def make_community(db) -> Callable[..., Community]:
-    def make(name: str | None = None, street: str = "中兴街道", district: str = "开发区") -> Community:
-        community = Community(name=name or f"测试社区{next(_counter)}", street=street, district=district)
+    def make(
+        name: str | None = None, street: str = "中兴街道", district: str = "开发区"
+    ) -> Community:
+        community = Community(
+            name=name or f"测试社区{next(_counter)}", street=street, district=district
+        )
         db.session.add(community)
         db.session.flush()
         return community
@@ -210,7 +214,9 @@ def bearer(db) -> Callable[[User], dict[str, str]]:
     return headers
 
 
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_INPUT = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token_from(html: str) -> str:

@@ -5,9 +5,7 @@ from meetings.audit.models import AuditEntry
 from meetings.extensions import db
 
 
-def record(
-    actor: User | None, action: str, obj: Any, **data: Any
-) -> AuditEntry:
+def record(actor: User | None, action: str, obj: Any, **data: Any) -> AuditEntry:
     """Append an audit entry in the caller's transaction."""
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None,
