@@ -17,6 +17,7 @@ from meetings.extensions import csrf, db, limiter, login_manager
 from meetings.http import init_error_handlers
 from meetings.i18n import init_i18n
 from meetings.main import views as main_views
+from meetings.notifications import models as notification_models  # noqa: F401
 from meetings.security import init_security
 
 # templates/, static/ and migrations/ sit beside the packages (the project's
