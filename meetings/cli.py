@@ -1,4 +1,5 @@
-"""Command line: ``flask --app wsgi create-admin`` and ``seed-demo``."""
+"""Command line: ``flask --app wsgi create-admin``, ``seed-demo`` and
+``notifications deliver``."""
 
 import click
 from flask import Flask
@@ -7,6 +8,7 @@ from auth import services as auth_services
 from meetings import demo
 from meetings.errors import DomainError
 from meetings.extensions import db
+from meetings.notifications.cli import notifications_cli
 
 
 @click.command("create-admin")
@@ -41,3 +43,4 @@ def seed_demo_command() -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(notifications_cli)

@@ -21,9 +21,12 @@ ENV_SETTINGS = {
     "MAIL_USE_TLS": lambda v: v.lower() in {"1", "true", "yes", "on"},
     "MAIL_USE_SSL": lambda v: v.lower() in {"1", "true", "yes", "on"},
     "MAIL_DEFAULT_SENDER": str,
+    "MAIL_MAX_ATTEMPTS": int,
+    "SITE_URL": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes", "on"},
     "TRUSTED_PROXIES": int,
     "LOGIN_RATE_LIMIT": str,
+    "REQUEST_REPLY_DAYS": int,
 }
 
 
@@ -43,6 +46,8 @@ def defaults(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": 60 * 60 * 8,
         "LOGIN_RATE_LIMIT": "10 per minute",
         "API_TOKEN_DAYS": 30,
+        # a resident's request without a reply after this many days is overdue
+        "REQUEST_REPLY_DAYS": 3,
         "TRUSTED_PROXIES": 0,
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,
@@ -51,6 +56,16 @@ def defaults(instance_path: str) -> dict:
         "MAIL_USE_TLS": False,
         "MAIL_USE_SSL": False,
         "MAIL_DEFAULT_SENDER": "shangliang@localhost",
+        "MAIL_TIMEOUT": 30,  # seconds, per SMTP operation
+        # Retries back off 1, 2, 4… minutes up to an hour; then the e-mail is failed.
+        "MAIL_MAX_ATTEMPTS": 8,
+        "MAIL_RETRY_SECONDS": 60,
+        "MAIL_RETRY_MAX_SECONDS": 60 * 60,
+        # A row left "sending" this long (its worker died) is taken up again.
+        # Keep it above the time a batch can take (batch size × MAIL_TIMEOUT).
+        "MAIL_CLAIM_TIMEOUT": 60 * 60,
+        # Where e-mails link to, e.g. https://shangliang.example.org (else SERVER_NAME).
+        "SITE_URL": None,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         # flask-smorest serves the OpenAPI document at /api/v1/openapi.json
         "API_TITLE": "Shangliang API",

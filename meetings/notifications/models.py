@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auth.models import User
-from meetings.dbtypes import UTCDateTime, utcnow
+from meetings.dbtypes import UTCDateTime, enum_check, utcnow
 from meetings.extensions import db
 
 
@@ -23,7 +23,10 @@ class Notification(db.Model):
     """One message to one person: a row of the outbox and of their inbox."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_email_due", "email_status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_email_due", "email_status", "next_attempt_at"),
+        enum_check("email_status", EmailStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -44,3 +47,7 @@ class Notification(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
     user: Mapped[User] = relationship()
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

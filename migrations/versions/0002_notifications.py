@@ -35,6 +35,7 @@ def upgrade():
     sa.Column('claimed_at', meetings.dbtypes.UTCDateTime(), nullable=True),
     sa.Column('sent_at', meetings.dbtypes.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.CheckConstraint("email_status IN ('pending', 'sending', 'sent', 'failed', 'skipped')", name=op.f('ck_notification_email_status')),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notification_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
     )
