@@ -1,6 +1,7 @@
 """Language and time zone: Chinese first, English complete."""
 
-from flask import Flask, current_app, request
+from babel import Locale
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -11,6 +12,9 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # The command line and background work: no visitor to ask.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in supported:
@@ -29,4 +33,13 @@ def init_i18n(app: Flask) -> None:
 
 
 def current_locale() -> str:
-    return str(get_locale())
+    """The code of the current language as in LANGUAGES ("zh_CN" or "en").
+
+    Babel spells zh_CN in full as zh_Hans_CN (which is also why the Chinese
+    catalog lives in translations/zh_Hans_CN, where gettext looks for it).
+    """
+    locale = get_locale()
+    for code in current_app.config["LANGUAGES"]:
+        if Locale.parse(code) == locale:
+            return code
+    return str(locale)
