@@ -1,0 +1,455 @@
+"""Verbs over resident requests. They check permissions and state, flush,
+audit and notify; the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, or_
+
+from auth import permissions
+from auth.models import Community, Membership, User
+from auth.services import list_communities, members_of
+from meetings.audit.services import record
+from meetings.dbtypes import utcnow
+from meetings.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from meetings.extensions import db
+from meetings.notifications.services import notify
+from meetings.requests.models import (
+    TRANSITIONS,
+    RequestCategory,
+    RequestEvent,
+    RequestStatus,
+    ResidentRequest,
+)
+
+TITLE_MAX = 120
+DESCRIPTION_MAX = 4000
+LOCATION_MAX = 200
+CONTACT_MAX = 100
+MESSAGE_MAX = 4000
+
+# The secretary's three answers to a submitted request.
+REPLY_ACTIONS: dict[str, RequestStatus] = {
+    "accept": RequestStatus.ACCEPTED,
+    "answer": RequestStatus.ANSWERED,
+    "reject": RequestStatus.REJECTED,
+}
+
+
+# --- lookups -------------------------------------------------------------------
+
+
+def get_request(request_id: int) -> ResidentRequest:
+    item = db.session.get(ResidentRequest, request_id)
+    if item is None:
+        raise NotFound(_("No such request."))
+    return item
+
+
+def get_visible_request(user: User, request_id: int) -> ResidentRequest:
+    """The request, if this user may see it (NotFound, NotAllowed otherwise)."""
+    item = get_request(request_id)
+    if not can_view(user, item):
+        raise NotAllowed(
+            _("Only the requester and the community's secretary can see this request.")
+        )
+    return item
+
+
+def link_to(item: ResidentRequest) -> str:
+    """The request's page, for notifications (``requests.detail`` in views.py);
+    built by hand because services also run outside a web request."""
+    return f"/requests/{item.id}"
+
+
+def reply_days() -> int:
+    return current_app.config["REQUEST_REPLY_DAYS"]
+
+
+def is_overdue(item: ResidentRequest, now: datetime | None = None) -> bool:
+    return item.is_overdue(now or utcnow(), reply_days())
+
+
+def reply_due_at(item: ResidentRequest) -> datetime:
+    return item.reply_due_at(reply_days())
+
+
+def can_view(user: User | None, item: ResidentRequest) -> bool:
+    """The requester, whoever raised it for them, and the community's secretaries."""
+    if not permissions.is_authenticated(user):
+        return False
+    return (
+        item.requester_id == user.id
+        or item.raised_by_id == user.id
+        or permissions.can_manage(user, item.community)
+    )
+
+
+def can_reply(user: User | None, item: ResidentRequest) -> bool:
+    return permissions.can_manage(user, item.community)
+
+
+def communities_for_raising(user: User) -> list[Community]:
+    """Where this user may raise a request: their own communities, and for a
+    secretary (or administrator) the ones they run, on a resident's behalf."""
+    if permissions.is_admin(user):
+        return list_communities()
+    communities = {m.community.id: m.community for m in user.memberships}
+    return sorted(communities.values(), key=lambda c: c.name)
+
+
+def on_behalf_candidates(user: User) -> list[Membership]:
+    """The residents a secretary may raise a request for: the members of the
+    communities they run (everyone's, for an administrator)."""
+    managed = [c for c in communities_for_raising(user) if permissions.can_manage(user, c)]
+    return [m for c in managed for m in members_of(c) if m.user_id != user.id]
+
+
+def my_requests(user: User) -> list[ResidentRequest]:
+    """The requests raised by this resident or for them, newest first."""
+    return list(
+        db.session.scalars(
+            db.select(ResidentRequest)
+            .where(ResidentRequest.requester_id == user.id)
+            .order_by(ResidentRequest.created_at.desc(), ResidentRequest.id.desc())
+            .options(db.joinedload(ResidentRequest.community))
+        )
+    )
+
+
+@dataclass
+class InboxItem:
+    request: ResidentRequest
+    is_overdue: bool
+    due_at: datetime
+    age: timedelta
+
+
+def _overdue_cutoff(now: datetime) -> datetime:
+    return now - timedelta(days=reply_days())
+
+
+def inbox(
+    community: Community,
+    status: RequestStatus | None = None,
+    overdue_only: bool = False,
+    now: datetime | None = None,
+) -> list[InboxItem]:
+    """The secretary's list: requests waiting for a reply first, oldest
+    first within each group, the overdue ones marked."""
+    now = now or utcnow()
+    statement = (
+        db.select(ResidentRequest)
+        .where(ResidentRequest.community_id == community.id)
+        .order_by(
+            case((ResidentRequest.status == RequestStatus.SUBMITTED, 0), else_=1),
+            ResidentRequest.created_at,
+            ResidentRequest.id,
+        )
+        .options(db.joinedload(ResidentRequest.requester), db.joinedload(ResidentRequest.community))
+    )
+    if status is not None:
+        statement = statement.where(ResidentRequest.status == status)
+    if overdue_only:
+        statement = statement.where(
+            ResidentRequest.status == RequestStatus.SUBMITTED,
+            ResidentRequest.created_at < _overdue_cutoff(now),
+        )
+    days = reply_days()
+    return [
+        InboxItem(
+            request=item,
+            is_overdue=item.is_overdue(now, days),
+            due_at=item.reply_due_at(days),
+            age=now - item.created_at,
+        )
+        for item in db.session.scalars(statement)
+    ]
+
+
+@dataclass
+class InboxCounts:
+    waiting: int
+    overdue: int
+
+
+def inbox_counts(community: Community, now: datetime | None = None) -> InboxCounts:
+    now = now or utcnow()
+    waiting = ResidentRequest.status == RequestStatus.SUBMITTED
+    row = db.session.execute(
+        db.select(
+            db.func.count().filter(waiting),
+            db.func.count().filter(waiting, ResidentRequest.created_at < _overdue_cutoff(now)),
+        ).where(ResidentRequest.community_id == community.id)
+    ).one()
+    return InboxCounts(waiting=row[0], overdue=row[1])
+
+
+def visible_requests(
+    user: User, community_id: int | None = None, status: RequestStatus | None = None
+) -> Select:
+    """A query of the requests this user may see (their own; all of the
+    communities they run), newest first — for the API's list."""
+    statement = db.select(ResidentRequest)
+    if not permissions.is_admin(user):
+        managed_ids = [c.id for c in user.secretary_of]
+        statement = statement.where(
+            or_(
+                ResidentRequest.requester_id == user.id,
+                ResidentRequest.raised_by_id == user.id,
+                ResidentRequest.community_id.in_(managed_ids),
+            )
+        )
+    if community_id is not None:
+        statement = statement.where(ResidentRequest.community_id == community_id)
+    if status is not None:
+        statement = statement.where(ResidentRequest.status == status)
+    return statement.order_by(ResidentRequest.created_at.desc(), ResidentRequest.id.desc()).options(
+        db.joinedload(ResidentRequest.requester),
+        db.joinedload(ResidentRequest.raised_by),
+        db.joinedload(ResidentRequest.community),
+    )
+
+
+# --- raising a request -----------------------------------------------------------
+
+
+@dataclass
+class RequestDraft:
+    title: str
+    description: str
+    category: str
+    location: str
+    contact: str | None = None
+
+
+def _checked(draft: RequestDraft) -> RequestDraft:
+    """Trimmed fields, or ValidationFailed with a message per field."""
+    title = (draft.title or "").strip()
+    description = (draft.description or "").strip()
+    location = (draft.location or "").strip()
+    contact = (draft.contact or "").strip() or None
+    fields: dict[str, list[str]] = {}
+    if not title:
+        fields["title"] = [_("Please say in a few words what it is about.")]
+    elif len(title) > TITLE_MAX:
+        fields["title"] = [_("At most %(n)d characters.", n=TITLE_MAX)]
+    if not description:
+        fields["description"] = [_("Please describe the problem.")]
+    elif len(description) > DESCRIPTION_MAX:
+        fields["description"] = [_("At most %(n)d characters.", n=DESCRIPTION_MAX)]
+    if draft.category not in set(RequestCategory):
+        fields["category"] = [_("Please choose a category.")]
+    if not location:
+        fields["location"] = [_("Please say where it is.")]
+    elif len(location) > LOCATION_MAX:
+        fields["location"] = [_("At most %(n)d characters.", n=LOCATION_MAX)]
+    if contact is not None and len(contact) > CONTACT_MAX:
+        fields["contact"] = [_("At most %(n)d characters.", n=CONTACT_MAX)]
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    return RequestDraft(title, description, RequestCategory(draft.category), location, contact)
+
+
+def _create(
+    community: Community, requester: User, draft: RequestDraft, raised_by: User | None
+) -> ResidentRequest:
+    item = ResidentRequest(
+        community=community,
+        requester=requester,
+        raised_by=raised_by,
+        title=draft.title,
+        description=draft.description,
+        category=draft.category,
+        location=draft.location,
+        contact=draft.contact,
+        status=RequestStatus.SUBMITTED,
+        created_at=utcnow(),
+    )
+    db.session.add(item)
+    db.session.add(
+        RequestEvent(
+            request=item,
+            at=item.created_at,
+            actor=raised_by or requester,
+            from_status=None,
+            to_status=RequestStatus.SUBMITTED,
+        )
+    )
+    db.session.flush()
+    record(
+        raised_by or requester,
+        "request.submitted",
+        item,
+        community_id=community.id,
+        requester_id=requester.id,
+        on_behalf=raised_by is not None,
+    )
+    _notify_secretaries(item, raised_by or requester)
+    return item
+
+
+def _notify_secretaries(item: ResidentRequest, actor: User) -> None:
+    for membership in members_of(item.community):
+        if membership.is_secretary and membership.user_id != actor.id:
+            notify(
+                membership.user,
+                "request.submitted",
+                _l(
+                    "New request in %(community)s: %(title)s",
+                    community=item.community.name,
+                    title=item.title,
+                ),
+                _l("Location: %(location)s", location=item.location),
+                link_to(item),
+            )
+
+
+def raise_request(actor: User, community: Community, draft: RequestDraft) -> ResidentRequest:
+    """A resident raises a request in their own community."""
+    if not permissions.is_member(actor, community):
+        raise NotAllowed(_("You can raise requests only in your own community."))
+    return _create(community, actor, _checked(draft), raised_by=None)
+
+
+def raise_on_behalf(
+    actor: User, community: Community, resident: User, draft: RequestDraft
+) -> ResidentRequest:
+    """A secretary (or grid leader at the secretary's desk) types in a
+    resident's request; the resident follows it as their own."""
+    if not permissions.can_manage(actor, community):
+        raise NotAllowed(_("Only the community's secretary may raise a request for a resident."))
+    if not permissions.is_member(resident, community):
+        message = _(
+            "%(name)s is not a member of %(community)s.",
+            name=resident.display_name,
+            community=community.name,
+        )
+        raise ValidationFailed(message, {"requester_id": [message]})
+    draft = _checked(draft)
+    item = _create(community, resident, draft, raised_by=actor)
+    notify(
+        resident,
+        "request.raised_for_you",
+        _l(
+            "%(name)s raised the request “%(title)s” for you",
+            name=actor.display_name,
+            title=item.title,
+        ),
+        _l("You can follow it under “My requests”."),
+        link_to(item),
+    )
+    return item
+
+
+# --- state changes -----------------------------------------------------------------
+
+
+def transition(
+    item: ResidentRequest, to: RequestStatus, actor: User | None, message: str | None = None
+) -> RequestEvent:
+    """Move a request to its next state and keep the step in its history and
+    the audit log. Callers check permissions and notify.
+
+    The change is a guarded UPDATE (``… WHERE status = <current>``), so of two
+    secretaries replying at the same moment only one succeeds.
+    """
+    to = RequestStatus(to)
+    current = item.status
+    if to not in TRANSITIONS[current]:
+        raise InvalidTransition(
+            _(
+                "This request is “%(current)s”: it cannot become “%(to)s”.",
+                current=current.label,
+                to=to.label,
+            )
+        )
+    if to == RequestStatus.CLOSED and not item.reply:
+        raise InvalidTransition(_("A request is closed only after the resident has had a reply."))
+    result = db.session.execute(
+        db.update(ResidentRequest)
+        .where(ResidentRequest.id == item.id, ResidentRequest.status == current)
+        .values(status=to)
+        .execution_options(synchronize_session="evaluate")
+    )
+    if result.rowcount != 1:
+        raise InvalidTransition(
+            _("Someone else changed this request just now. Please look at it again.")
+        )
+    event = RequestEvent(
+        request=item, at=utcnow(), actor=actor, from_status=current, to_status=to, message=message
+    )
+    db.session.add(event)
+    db.session.flush()
+    record(actor, f"request.{to.value}", item, from_status=current.value, message=message)
+    return event
+
+
+_REPLY_SUBJECTS = {
+    RequestStatus.ACCEPTED: lambda title: _l(
+        "Your request “%(title)s” was accepted as a topic for a consultation meeting",
+        title=title,
+    ),
+    RequestStatus.ANSWERED: lambda title: _l(
+        "Your request “%(title)s” has been answered", title=title
+    ),
+    RequestStatus.REJECTED: lambda title: _l(
+        "Your request “%(title)s” was not accepted", title=title
+    ),
+}
+
+
+def reply_to_request(
+    actor: User, item: ResidentRequest, action: str, message: str | None
+) -> ResidentRequest:
+    """The secretary's answer to a submitted request: ``accept`` it as a topic,
+    ``answer`` it directly (a message is needed) or ``reject`` it (a reason
+    is needed). The requester is notified."""
+    if not can_reply(actor, item):
+        raise NotAllowed(_("Only the community's secretary may reply to requests."))
+    to = REPLY_ACTIONS.get(action)
+    if to is None:
+        message_text = _("Please choose accept, answer or reject.")
+        raise ValidationFailed(message_text, {"action": [message_text]})
+    if item.status != RequestStatus.SUBMITTED:
+        raise InvalidTransition(
+            _(
+                "This request is already “%(status)s”: only a request waiting for a reply "
+                "can be accepted, answered or rejected.",
+                status=item.status.label,
+            )
+        )
+    message = (message or "").strip() or None
+    if message is None and to == RequestStatus.ANSWERED:
+        problem = _("Please write the answer for the resident.")
+        raise ValidationFailed(problem, {"message": [problem]})
+    if message is None and to == RequestStatus.REJECTED:
+        problem = _("Please give the resident the reason.")
+        raise ValidationFailed(problem, {"message": [problem]})
+    if message is not None and len(message) > MESSAGE_MAX:
+        problem = _("At most %(n)d characters.", n=MESSAGE_MAX)
+        raise ValidationFailed(problem, {"message": [problem]})
+
+    event = transition(item, to, actor, message)
+    item.reply = message
+    item.replied_at = event.at
+    item.replied_by = actor
+    db.session.flush()
+    notify(
+        item.requester,
+        f"request.{to.value}",
+        _REPLY_SUBJECTS[to](item.title),
+        message
+        or _l("It will be discussed at a consultation meeting. You will be told when it is set."),
+        link_to(item),
+    )
+    return item
+
+
+# Later issues: mark_scheduled / mark_deliberated / mark_resolved / close, each
+# a permission check plus ``transition`` and a notification to the requester.
