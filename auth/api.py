@@ -9,6 +9,7 @@ from auth.models import Community
 from meetings.api.core import (
     BEARER,
     BaseSchema,
+    Id,
     LocalDateTime,
     PageArgs,
     Unauthorized,
@@ -70,7 +71,7 @@ class UserCreateSchema(BaseSchema):
     password = fields.String(required=True, validate=validate.Length(max=200))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=60))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
-    community_id = fields.Integer(load_default=None, allow_none=True)
+    community_id = Id(load_default=None, allow_none=True)
     is_secretary = fields.Boolean(load_default=False)
 
 

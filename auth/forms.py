@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    EmailField,
     HiddenField,
     PasswordField,
     SelectChoice,
@@ -11,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from auth.services import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
+from auth.services import EMAIL_MAX_LENGTH, EMAIL_PATTERN, MIN_PASSWORD_LENGTH, USERNAME_PATTERN
 
 USERNAME_HELP = _l("3 to 40 letters, digits, dots, dashes or underscores.")
 
@@ -92,6 +93,35 @@ class ChangePasswordForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ProfileForm(FlaskForm):
+    """A user's own name and contact details (the "my account" page)."""
+
+    display_name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("Shown to others, e.g. 王阿姨 or 李建国."),
+    )
+    phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=30)])
+    email = EmailField(
+        _l("E-mail (optional)"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=EMAIL_MAX_LENGTH),
+            Regexp(
+                EMAIL_PATTERN,
+                message=_l("Please enter an e-mail address such as name@example.com."),
+            ),
+        ],
+        description=_l("Your notifications are also sent here. Leave it empty for none."),
+        render_kw={"autocomplete": "email", "autocapitalize": "none"},
     )
 
 

@@ -21,6 +21,10 @@ from meetings.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from meetings.extensions import db
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
+# Deliberately simple: an ASCII address any mail server takes (internationalised
+# addresses would need SMTPUTF8); the real check is the mail that arrives.
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+EMAIL_MAX_LENGTH = 254
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -187,6 +191,35 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     revoke_all_tokens(user)
     db.session.flush()
     record(user, "user.password_changed", user)
+
+
+def update_profile(user: User, display_name: str, phone: str | None, email: str | None) -> None:
+    """A user's own name and contact details; an empty phone or e-mail clears it."""
+    display_name = display_name.strip()
+    phone = (phone or "").strip() or None
+    email = (email or "").strip() or None
+    fields: dict[str, list[str]] = {}
+    if not display_name:
+        fields["display_name"] = [_("Please enter a name.")]
+    elif len(display_name) > 60:
+        fields["display_name"] = [_("At most %(n)d characters.", n=60)]
+    if phone is not None and len(phone) > 30:
+        fields["phone"] = [_("At most %(n)d characters.", n=30)]
+    if email is not None and (len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.match(email)):
+        fields["email"] = [_("Please enter an e-mail address such as name@example.com.")]
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    changed = [
+        name
+        for name, value in (("display_name", display_name), ("phone", phone), ("email", email))
+        if getattr(user, name) != value
+    ]
+    if not changed:
+        return
+    user.display_name, user.phone, user.email = display_name, phone, email
+    db.session.flush()
+    # Which fields, not their values: the audit log is no copy of the address book.
+    record(user, "user.profile_updated", user, fields=changed)
 
 
 def set_admin_password(username: str, password: str) -> tuple[User, bool]:

@@ -1,4 +1,4 @@
-"""Log in, log out, sign up, change password."""
+"""Log in, log out, sign up, my account, change password."""
 
 from flask import (
     Blueprint,
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from auth import services
-from auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, SignupForm
+from auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, ProfileForm, SignupForm
 from meetings.errors import DomainError
 from meetings.extensions import db, limiter
 from meetings.web import safe_next, show_errors_on
@@ -107,3 +107,23 @@ def change_password():
             return redirect(url_for("main.index"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("auth/password.html", form=form), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                current_user, form.display_name.data, form.phone.data, form.email.data
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_errors_on(form, error)
+        else:
+            flash(_("Your details have been saved."), "success")
+            return redirect(url_for("auth.account"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/account.html", form=form), status

@@ -1,14 +1,18 @@
 """The one place where errors become HTTP responses: a JSON error body for the
-API, an error page for everyone else."""
+API, an error page for everyone else. Input no database can take is turned
+away here too, before it reaches a query."""
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
+from meetings.dbtypes import MAX_ID
 from meetings.errors import DomainError
 from meetings.extensions import db
 
@@ -117,6 +121,48 @@ def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
     return handle_http_exception(InternalServerError(original_exception=error))
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in our URLs is a database id: a number beyond an INTEGER
+    column's range matches no page (404) instead of overflowing in the driver."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether text somewhere in this (JSON-like) value holds a NUL character.
+
+    Walked without recursion: a body may nest as deep as the JSON parser allows.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """Nobody types a NUL character and PostgreSQL cannot store one: a query
+    string or form holding one is a bad request. (JSON bodies are checked
+    field by field by the API's parser, ``meetings.api.core``.)"""
+    for key, values in chain(request.args.lists(), request.form.lists()):
+        if contains_nul(key) or contains_nul(values):
+            abort(400)
+
+
+def init_input_checks(app: Flask) -> None:
+    """Before the blueprints: their URL rules are built with these converters."""
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul_characters)
 
 
 def init_error_handlers(app: Flask) -> None:

@@ -7,6 +7,8 @@ runs the same tests on PostgreSQL in a database of their own, dropped afterwards
 
 from __future__ import annotations
 
+import contextvars
+import html
 import itertools
 import os
 import re
@@ -16,8 +18,10 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy.engine import make_url
 
 from auth import services as auth_services
@@ -25,8 +29,28 @@ from auth.models import Community, Membership, User
 from meetings import create_app
 from meetings.extensions import db as _db
 from meetings.extensions import limiter
+from meetings.i18n import LANGUAGE_COOKIE
 
 PASSWORD = "correct-horse-9"
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in an application context of its
+    own, as it does in production.
+
+    The ``db`` fixture keeps an application context pushed for the whole test,
+    and Flask reuses a pushed context for requests: ``g`` (flask-login's cached
+    user, the API token) would then carry over from one request to the next
+    and from one client to another. Each request here also gets a database
+    session of its own, on the test's connection and inside its transaction.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.copy_context().run(self._open_outside_test_context, *args, **kwargs)
+
+    def _open_outside_test_context(self, *args, **kwargs):
+        _cv_app.set(None)  # type: ignore[arg-type]
+        return super().open(*args, **kwargs)
 
 
 def _postgres_database(url: str) -> tuple[str, Callable[[], None]]:
@@ -44,15 +68,30 @@ def _postgres_database(url: str) -> tuple[str, Callable[[], None]]:
     return base.set(database=name).render_as_string(hide_password=False), drop
 
 
+def _on_postgres() -> bool:
+    return os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url and url.startswith("postgresql"):
-        test_url, drop = _postgres_database(url)
+    if _on_postgres():
+        test_url, drop = _postgres_database(os.environ["TEST_DATABASE_URL"])
         yield test_url
         drop()
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path) -> Iterator[str]:
+    """A new, empty database of the kind the suite runs on, dropped afterwards:
+    for tests that need real commits or DDL away from the shared one."""
+    if _on_postgres():
+        url, drop = _postgres_database(os.environ["TEST_DATABASE_URL"])
+        yield url
+        drop()
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
 
 
 @pytest.fixture(scope="session")
@@ -73,12 +112,21 @@ def app_config(database_url, tmp_path_factory) -> dict:
 def app(app_config, tmp_path_factory) -> Iterator[Flask]:
     app = create_app(app_config)
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         # The schema comes from the migrations, so a missing one fails the run.
         upgrade()
     yield app
     with app.app_context():
         _db.engine.dispose()
+
+
+class ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session ignores a ``bind`` given to it and takes the
+    app's engine; this one uses the test's connection it is bound to."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind or self.bind or super().get_bind(mapper, clause, **kwargs)
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +138,11 @@ def db(app) -> Iterator:
         transaction = connection.begin()
         original_session = _db.session
         _db.session = _db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "class_": ConnectionBoundSession,
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+            }
         )
         try:
             yield _db
@@ -105,6 +157,13 @@ def db(app) -> Iterator:
 @pytest.fixture
 def client(app) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def english(client) -> FlaskClient:
+    """The client reads the site in English, the messages' source text."""
+    client.set_cookie(LANGUAGE_COOKIE, "en")
+    return client
 
 
 @pytest.fixture
@@ -223,3 +282,29 @@ def csrf_token_from(html: str) -> str:
     match = CSRF_INPUT.search(html)
     assert match, "no CSRF token in the page"
     return match.group(1) or match.group(2)
+
+
+def field_errors(html_text: str, field_id: str) -> list[str]:
+    """The error messages shown next to a form field (``_forms.html``)."""
+    match = re.search(
+        rf'<ul class="errors" id="{re.escape(field_id)}-error">(.*?)</ul>', html_text, re.S
+    )
+    if match is None:
+        return []
+    return [html.unescape(m) for m in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)]
+
+
+def form_errors(html_text: str) -> list[str]:
+    """The messages at the top of a form, outside any field."""
+    match = re.search(r'<div class="alert alert-error" role="alert">(.*?)</div>', html_text, re.S)
+    if match is None:
+        return []
+    return [html.unescape(m) for m in re.findall(r"<p>(.*?)</p>", match.group(1), re.S)]
+
+
+def flashes(html_text: str) -> list[str]:
+    """The flashed messages shown at the top of the page."""
+    return [
+        html.unescape(m)
+        for m in re.findall(r'<p class="alert alert-\w+">(.*?)</p>', html_text, re.S)
+    ]

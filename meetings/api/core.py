@@ -11,14 +11,16 @@ from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select
+from webargs.flaskparser import FlaskParser
 
 from auth import services as auth_services
 from auth.models import User
+from meetings.dbtypes import MAX_ID
 from meetings.errors import DomainError
 from meetings.extensions import csrf, db
-from meetings.http import handle_http_exception
+from meetings.http import contains_nul, handle_http_exception
 
 BEARER_SCHEME = {"type": "http", "scheme": "bearer"}
 
@@ -60,10 +62,41 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
-def blueprint(name: str, description: str) -> SmorestBlueprint:
+class JsonParser(FlaskParser):
+    """webargs' parser, made safe for any body: JSON nested deeper than Python
+    can parse is malformed (400), and text holding a NUL character, which
+    PostgreSQL cannot store, is refused next to its field (422)."""
+
+    def load_json(self, req, schema):
+        try:
+            data = super().load_json(req, schema)
+        except RecursionError as error:
+            self._handle_invalid_json_error(error, req)
+        if contains_nul(data):
+            message = _("Text may not contain NUL characters.")
+            if isinstance(data, dict):
+                fields_ = {
+                    key if isinstance(key, str) and not contains_nul(key) else "_schema": [message]
+                    for key, value in data.items()
+                    if contains_nul(key) or contains_nul(value)
+                }
+            else:
+                fields_ = {"_schema": [message]}
+            raise ValidationError(fields_)
+        return data
+
+
+class ApiBlueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = JsonParser()
+
+
+def blueprint(name: str, description: str) -> ApiBlueprint:
     """A blueprint of the API: under /api/v1, CSRF-free (bearer tokens only)."""
-    bp = SmorestBlueprint(name, __name__, url_prefix="/api/v1", description=description)
+    bp = ApiBlueprint(name, __name__, url_prefix="/api/v1", description=description)
     csrf.exempt(bp)
+    # Set up here, once per blueprint: a blueprint cannot change once an app
+    # has registered it, and ``create_app`` may build more than one app.
+    bp.before_request(_load_bearer_user)
     return bp
 
 
@@ -90,7 +123,6 @@ def init_api(app: Flask, blueprints: list[SmorestBlueprint]) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     for bp in blueprints:
-        bp.before_request(_load_bearer_user)
         api.register_blueprint(bp)
 
 
@@ -113,8 +145,16 @@ class LocalDateTime(fields.DateTime):
         return value.astimezone(zone).isoformat(timespec="seconds")
 
 
+class Id(fields.Integer):
+    """A database id: a whole number within an INTEGER column's range."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class PageArgs(BaseSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    # Bounded so that the OFFSET it makes fits the database's integers.
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_ID))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

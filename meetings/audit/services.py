@@ -10,7 +10,9 @@ def record(actor: User | None, action: str, obj: Any, **data: Any) -> AuditEntry
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None,
         action=action,
-        object_type=type(obj).__tablename__,
+        # Read through the instance: ``obj`` may be flask-login's
+        # ``current_user``, a proxy whose type is not the model's.
+        object_type=obj.__tablename__,
         object_id=obj.id,
         data=data,
     )
