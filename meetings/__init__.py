@@ -14,10 +14,15 @@ from meetings.api.core import init_api
 from meetings.config import load_config
 from meetings.database import init_database
 from meetings.extensions import csrf, db, limiter, login_manager
-from meetings.http import init_error_handlers
+from meetings.http import init_error_handlers, init_input_checks
 from meetings.i18n import init_i18n
 from meetings.main import views as main_views
-from meetings.notifications import models as notification_models  # noqa: F401
+from meetings.meeting import api as meeting_api
+from meetings.meeting import views as meeting_views
+from meetings.notifications import api as notifications_api
+from meetings.notifications import views as notifications_views
+from meetings.requests import api as requests_api
+from meetings.requests import views as requests_views
 from meetings.security import init_security
 
 # templates/, static/ and migrations/ sit beside the packages (the project's
@@ -40,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     init_i18n(app)
+    init_input_checks(app)
     init_blueprints(app)
     init_error_handlers(app)
     cli.init_app(app)
@@ -63,4 +69,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(main_views.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_admin.bp)
-    init_api(app, [auth_api.bp])
+    app.register_blueprint(notifications_views.bp)
+    app.register_blueprint(requests_views.bp)
+    app.register_blueprint(meeting_views.bp)
+    init_api(app, [auth_api.bp, requests_api.bp, notifications_api.bp, meeting_api.bp])

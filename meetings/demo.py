@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 
 from auth import services as auth_services
 from auth.models import Community, Membership, User
+from meetings.dbtypes import utcnow
 from meetings.extensions import db
+from meetings.meeting import demo as meeting_demo
+from meetings.requests import services as request_services
+from meetings.requests.models import RequestCategory, ResidentRequest
 
 DISTRICT = "南通经济技术开发区"
 
@@ -133,8 +139,136 @@ def seed() -> list[str]:
             _ensure_member(user, community, is_secretary=False)
     db.session.flush()
     report.append(f"Demo accounts created: {created}")
+    report.append(f"Demo requests created: {_seed_requests()}")
+    report.append(f"Demo meetings created: {meeting_demo.seed_meetings()}")
     report.append(
         "Demo logins: dongli-sec, xingyi-sec, zhuyun-sec (secretaries), "
         f"dongli-01 … zhuyun-12 (residents); password: {password}"
     )
     return report
+
+
+# --- resident requests (居民诉求) of the seed stories -------------------------
+
+
+@dataclass
+class DemoRequest:
+    community: str
+    requester: str  # username of an invented resident
+    title: str
+    category: RequestCategory
+    location: str
+    description: str
+    days_ago: int
+    raised_by: str | None = None  # the secretary who typed it in for the resident
+    reply: tuple[str, str, int] | None = None  # (action, message, days ago)
+
+
+DEMO_REQUESTS = [
+    DemoRequest(
+        "东篱社区",
+        "dongli-03",
+        "活动室地板磨损",
+        RequestCategory.PUBLIC_FACILITIES,
+        "优山美地花园182幢一层活动室",
+        "182幢一层的活动室用了很多年，乒乓球室、舞蹈室的地板磨损严重，有的地方鼓包，"
+        "容易绊脚打滑，老人来活动很不安全。墙面也有霉斑，卫生间环境较差。",
+        days_ago=20,
+        reply=(
+            "accept",
+            "已列入议题。社区将召开“有事好商量”协商议事会，请政协委员、业委会代表、"
+            "党员代表和居民代表一起商量活动室改造方案。",
+            18,
+        ),
+    ),
+    DemoRequest(
+        "东篱社区",
+        "dongli-05",
+        "电梯轿厢广告",
+        RequestCategory.PROPERTY_SERVICE,
+        "优山美地花园各幢电梯轿厢",
+        "电梯轿厢里贴满了小广告，成了“大花脸”，既不美观，也挡住了安全提示。",
+        days_ago=9,
+        reply=(
+            "answer",
+            "网格长当天已和社区总网格长到现场查看，并召开协商议事会商定：小广告由物业全部清理，"
+            "电梯内设统一公告栏，今后张贴须先到物业登记。",
+            9,
+        ),
+    ),
+    DemoRequest(
+        "东篱社区",
+        "dongli-08",
+        "飞马转盘中心路拥堵",
+        RequestCategory.TRAFFIC,
+        "优山美地花园飞马转盘中心路",
+        "小区内部的飞马转盘中心路车流和人流越来越多，车辆乱停乱放，早晚上下班高峰出行不畅。",
+        days_ago=14,
+        reply=(
+            "accept",
+            "已列入议题。将请居民代表、业委会代表和物业代表一起协商：设道闸、定停车规则，"
+            "还是移交市政管理。",
+            12,
+        ),
+    ),
+    DemoRequest(
+        "竹韵社区",
+        "zhuyun-04",
+        "智慧音箱安装",
+        RequestCategory.PUBLIC_FACILITIES,
+        "竹韵社区各小区公共区域",
+        "街道提议在小区安装智慧音箱，用于惠民政策宣传和防灾减灾、消防安全提醒。"
+        "居民担心音箱装在卧室窗下影响休息，希望先商量安装位置、音量和播放时段。",
+        days_ago=10,
+        raised_by="zhuyun-sec",
+        reply=(
+            "accept",
+            "已列入议题。将邀请街道代表、社区两委委员、物业代表和居民代表协商安装位置、"
+            "音量控制和播放时段。",
+            8,
+        ),
+    ),
+    DemoRequest(
+        "星怡社区",
+        "xingyi-03",
+        "地下车库跳蚤",
+        RequestCategory.SANITATION,
+        "星怡花园52号楼地下车库",
+        "晚上去地下车库推电瓶车，腿上被跳蚤咬了好几个包，希望物业尽快消杀。",
+        days_ago=5,  # no reply yet: overdue
+    ),
+]
+
+
+def _seed_requests() -> int:
+    """The requests of the seed stories, through the same services as the
+    site, then dated back. A request already there (same title) is left alone."""
+    created = 0
+    now = utcnow()
+    for demo in DEMO_REQUESTS:
+        community = db.session.scalar(db.select(Community).where(Community.name == demo.community))
+        exists = db.session.scalar(
+            db.select(ResidentRequest.id).where(
+                ResidentRequest.community_id == community.id, ResidentRequest.title == demo.title
+            )
+        )
+        if exists is not None:
+            continue
+        requester = auth_services.get_user_by_username(demo.requester)
+        draft = request_services.RequestDraft(
+            demo.title, demo.description, demo.category, demo.location
+        )
+        if demo.raised_by:
+            secretary = auth_services.get_user_by_username(demo.raised_by)
+            item = request_services.raise_on_behalf(secretary, community, requester, draft)
+        else:
+            item = request_services.raise_request(requester, community, draft)
+        item.created_at = item.events[0].at = now - timedelta(days=demo.days_ago, hours=2)
+        if demo.reply is not None:
+            action, message, days_ago = demo.reply
+            secretary = next(m.user for m in community.memberships if m.is_secretary)
+            request_services.reply_to_request(secretary, item, action, message)
+            item.replied_at = item.events[-1].at = now - timedelta(days=days_ago)
+        created += 1
+    db.session.flush()
+    return created

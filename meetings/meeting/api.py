@@ -1,0 +1,572 @@
+"""API: meetings, their agenda and attendances (API.md "Meetings").
+
+Times go out as ISO 8601 with the community's offset; a time without an
+offset coming in is read in the community's time zone (config TIMEZONE).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Response, request
+from flask_babel import gettext as _
+from marshmallow import fields, validate
+
+from auth.models import Community, User
+from meetings.api.core import (
+    BEARER,
+    BaseSchema,
+    Id,
+    LocalDateTime,
+    PageArgs,
+    blueprint,
+    current_api_user,
+    list_schema,
+    paginate,
+)
+from meetings.dbtypes import MAX_ID
+from meetings.errors import NotAllowed, ValidationFailed
+from meetings.extensions import db
+from meetings.meeting import calendar, services
+from meetings.meeting.links import external_url
+from meetings.meeting.models import (
+    AgendaItem,
+    Attendance,
+    AttendeeRole,
+    Meeting,
+    MeetingStatus,
+    Presence,
+    Rsvp,
+)
+from meetings.meeting.permissions import can_manage_meeting, is_insider
+from meetings.meeting.services import agenda as agenda_services
+from meetings.meeting.services import meetings as meeting_services
+from meetings.meeting.services.common import require_manager
+
+bp = blueprint("api_meetings", "Meetings (协商议事会): agenda, attendances, check-in, calendar")
+
+STATUS_CODES = [status.value for status in MeetingStatus]
+ROLE_CODES = [role.value for role in AttendeeRole]
+TRANSITION_CODES = [
+    MeetingStatus.SCHEDULED.value,
+    MeetingStatus.IN_PROGRESS.value,
+    MeetingStatus.CLOSED.value,
+    MeetingStatus.CANCELLED.value,
+]
+TIME_HELP = "ISO 8601; without an offset, the community's time zone"
+
+
+def _optional_user() -> User | None:
+    """The token's user; none without a token (announced meetings are public),
+    but a token that does not work is refused (401), not ignored."""
+    if request.headers.get("Authorization"):
+        return current_api_user()
+    return None
+
+
+def _token_required(view):
+    """Ask for the bearer token before reading the body: 401 comes before 422."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        current_api_user()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# --- schemas --------------------------------------------------------------------------
+
+
+class PersonSchema(BaseSchema):
+    id = fields.Integer()
+    display_name = fields.String()
+
+
+class AgendaItemSchema(BaseSchema):
+    id = fields.Integer()
+    meeting_id = fields.Integer()
+    position = fields.Integer(metadata={"description": "1 is first"})
+    title = fields.String()
+    description = fields.String()
+    planned_minutes = fields.Integer(allow_none=True)
+    request_ids = fields.List(fields.Integer())
+
+
+class AgendaItemCreateSchema(BaseSchema):
+    title = fields.String(
+        required=True, validate=validate.Length(min=1, max=agenda_services.TITLE_MAX)
+    )
+    description = fields.String(
+        load_default="", validate=validate.Length(max=agenda_services.DESCRIPTION_MAX)
+    )
+    planned_minutes = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=agenda_services.MINUTES_MAX),
+    )
+    request_ids = fields.List(
+        Id(),
+        load_default=list,
+        metadata={"description": "requests this item deals with, among the meeting's topics"},
+    )
+
+
+class AgendaItemPatchSchema(BaseSchema):
+    """Any of the fields of an agenda item; those left out stay as they are."""
+
+    title = fields.String(validate=validate.Length(min=1, max=agenda_services.TITLE_MAX))
+    description = fields.String(validate=validate.Length(max=agenda_services.DESCRIPTION_MAX))
+    planned_minutes = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=agenda_services.MINUTES_MAX)
+    )
+    request_ids = fields.List(Id())
+
+
+class AgendaMoveSchema(BaseSchema):
+    position = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=10_000),
+        metadata={"description": "the new place, 1 is first; past the end means last"},
+    )
+
+
+class AttendanceSchema(BaseSchema):
+    user_id = fields.Integer()
+    display_name = fields.String(attribute="user.display_name")
+    role = fields.String(metadata={"enum": ROLE_CODES})
+    role_label = fields.String(attribute="role.label")
+    may_vote = fields.Boolean()
+    rsvp = fields.String(metadata={"enum": [r.value for r in Rsvp]})
+    rsvp_at = LocalDateTime(allow_none=True)
+    presence = fields.String(
+        allow_none=True,
+        metadata={"enum": [p.value for p in Presence], "description": "null until marked"},
+    )
+    checked_in_at = LocalDateTime(allow_none=True)
+
+
+class AttendanceCreateSchema(BaseSchema):
+    user_id = Id(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLE_CODES))
+    may_vote = fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "default: every role but observer votes"},
+    )
+
+
+class AttendancePatchSchema(BaseSchema):
+    rsvp = fields.String(
+        validate=validate.OneOf([Rsvp.ACCEPTED.value, Rsvp.DECLINED.value]),
+        metadata={"description": "the attendee (or the secretary)"},
+    )
+    presence = fields.String(
+        validate=validate.OneOf([p.value for p in Presence]),
+        metadata={"description": "the secretary"},
+    )
+    role = fields.String(
+        validate=validate.OneOf(ROLE_CODES), metadata={"description": "the secretary"}
+    )
+    may_vote = fields.Boolean(metadata={"description": "the secretary"})
+
+
+class QuorumSchema(BaseSchema):
+    voting_present = fields.Integer()
+    voting_invited = fields.Integer()
+    present = fields.Integer()
+    invited = fields.Integer()
+    accepted = fields.Integer()
+    declined = fields.Integer()
+    has_majority = fields.Boolean(metadata={"description": "more than half of the voters present"})
+
+
+class MeetingSummarySchema(BaseSchema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    community_name = fields.String(attribute="community.name")
+    title = fields.String()
+    description = fields.String()
+    status = fields.String(metadata={"enum": STATUS_CODES})
+    status_label = fields.String(attribute="status.label")
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    location = fields.String()
+    request_ids = fields.List(fields.Integer())
+    cancel_reason = fields.String(allow_none=True)
+
+
+class MeetingSchema(MeetingSummarySchema):
+    online_url = fields.String(
+        allow_none=True, metadata={"description": "left out for those not invited"}
+    )
+    host = fields.Nested(PersonSchema, allow_none=True)
+    recorder = fields.Nested(PersonSchema, allow_none=True)
+    host_id = fields.Integer(allow_none=True)
+    recorder_id = fields.Integer(allow_none=True)
+    sequence = fields.Integer(metadata={"description": "goes up when the time or place changes"})
+    next_statuses = fields.List(
+        fields.String(), metadata={"description": "where POST …/transitions can take it"}
+    )
+    total_planned_minutes = fields.Integer()
+    agenda_items = fields.List(fields.Nested(AgendaItemSchema))
+    attendances = fields.List(
+        fields.Nested(AttendanceSchema),
+        metadata={"description": "names and roles only for those not invited"},
+    )
+    quorum = fields.Nested(QuorumSchema, metadata={"description": "left out for outsiders"})
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+
+
+class MeetingCreateSchema(BaseSchema):
+    community_id = Id(required=True)
+    title = fields.String(
+        required=True, validate=validate.Length(min=1, max=meeting_services.TITLE_MAX)
+    )
+    starts_at = LocalDateTime(required=True, metadata={"description": TIME_HELP})
+    ends_at = LocalDateTime(required=True, metadata={"description": TIME_HELP})
+    location = fields.String(
+        load_default="",
+        validate=validate.Length(max=meeting_services.LOCATION_MAX),
+        metadata={"description": "the place; or give online_url"},
+    )
+    online_url = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=meeting_services.ONLINE_URL_MAX),
+    )
+    description = fields.String(
+        load_default="", validate=validate.Length(max=meeting_services.DESCRIPTION_MAX)
+    )
+    request_ids = fields.List(
+        Id(), load_default=list, metadata={"description": "the topics: accepted requests"}
+    )
+    host_id = Id(load_default=None, allow_none=True)
+    recorder_id = Id(load_default=None, allow_none=True)
+
+
+class MeetingPatchSchema(BaseSchema):
+    """Any of the fields given at creation; those left out stay as they are."""
+
+    community_id = Id(metadata={"description": "cannot change"})
+    title = fields.String(validate=validate.Length(min=1, max=meeting_services.TITLE_MAX))
+    starts_at = LocalDateTime(metadata={"description": TIME_HELP})
+    ends_at = LocalDateTime(metadata={"description": TIME_HELP})
+    location = fields.String(validate=validate.Length(max=meeting_services.LOCATION_MAX))
+    online_url = fields.String(
+        allow_none=True, validate=validate.Length(max=meeting_services.ONLINE_URL_MAX)
+    )
+    description = fields.String(validate=validate.Length(max=meeting_services.DESCRIPTION_MAX))
+    request_ids = fields.List(Id())
+    host_id = Id(allow_none=True)
+    recorder_id = Id(allow_none=True)
+
+
+class MeetingListArgs(PageArgs):
+    # not Id(): a query string's number is text, so no strict integer here
+    community_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUS_CODES))
+
+
+class TransitionSchema(BaseSchema):
+    to = fields.String(required=True, validate=validate.OneOf(TRANSITION_CODES))
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=meeting_services.REASON_MAX),
+        metadata={"description": "required to cancel; sent to the invitees"},
+    )
+
+
+class CheckInSchema(BaseSchema):
+    token = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "the code from the attendee's QR link (/checkin/<token>)"},
+    )
+
+
+# --- what each viewer sees ------------------------------------------------------------
+
+
+class _PublicAttendance:
+    """Names and roles only."""
+
+    def __init__(self, attendance: Attendance):
+        self.user = attendance.user
+        self.role = attendance.role
+
+
+class _MeetingView:
+    """The meeting as a viewer may see it: insiders everything (and the
+    quorum), others no online link and only names and roles of attendees."""
+
+    _HIDDEN_FROM_PUBLIC = frozenset({"online_url", "quorum"})
+
+    def __init__(self, meeting: Meeting, insider: bool):
+        self._meeting = meeting
+        self._insider = insider
+
+    def __getattr__(self, name: str) -> Any:
+        if not self._insider and name in self._HIDDEN_FROM_PUBLIC:
+            raise AttributeError(name)
+        if name == "quorum":
+            return services.quorum(self._meeting)
+        if name == "attendances" and not self._insider:
+            return [_PublicAttendance(a) for a in self._meeting.attendances]
+        return getattr(self._meeting, name)
+
+
+def _view(meeting: Meeting, user: User | None) -> _MeetingView:
+    return _MeetingView(meeting, is_insider(user, meeting))
+
+
+def _managed_view(meeting_id: int) -> _MeetingView:
+    """After a change: the meeting as its secretary sees it."""
+    meeting = services.get_meeting(meeting_id, full=True)
+    return _MeetingView(meeting, insider=True)
+
+
+def _community(community_id: int) -> Community:
+    community = db.session.get(Community, community_id)
+    if community is None:
+        message = _("No such community.")
+        raise ValidationFailed(message, {"community_id": [message]})
+    return community
+
+
+def _managed_meeting(user: User, meeting_id: int) -> Meeting:
+    meeting = services.get_visible_meeting(user, meeting_id)
+    require_manager(user, meeting)
+    return meeting
+
+
+# --- meetings -------------------------------------------------------------------------
+
+
+@bp.post("/meetings")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(MeetingCreateSchema)
+@bp.response(201, MeetingSchema)
+def create_meeting(data):
+    """Create a draft meeting (the community's secretary)."""
+    actor = current_api_user()
+    community = _community(data.pop("community_id"))
+    meeting = services.create_meeting(actor, community, **data)
+    db.session.commit()
+    return _managed_view(meeting.id)
+
+
+@bp.get("/meetings")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(MeetingListArgs, location="query")
+@bp.response(200, list_schema(MeetingSummarySchema, "MeetingList"))
+def list_meetings(args):
+    """The meetings the caller may see, newest first: all of the communities
+    they run, those they are invited to, and announced ones."""
+    statement = services.visible_meetings(current_api_user(), args["community_id"], args["status"])
+    return paginate(statement, args)
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@bp.doc(**BEARER)
+@bp.response(200, MeetingSchema)
+def get_meeting(meeting_id: int):
+    """A meeting with its agenda and attendances. Drafts: the secretary and
+    the invited only; announced meetings: anyone, without a token too."""
+    user = _optional_user()
+    return _view(services.get_visible_meeting(user, meeting_id, full=True), user)
+
+
+@bp.patch("/meetings/<int:meeting_id>")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(MeetingPatchSchema)
+@bp.response(200, MeetingSchema)
+def update_meeting(data, meeting_id: int):
+    """Change any of the fields given at creation. A change of time or place of
+    a scheduled meeting is sent to everyone invited."""
+    actor = current_api_user()
+    meeting = services.get_visible_meeting(actor, meeting_id)
+    community_id = data.pop("community_id", None)
+    if community_id is not None and community_id != meeting.community_id:
+        message = _("A meeting stays in its community.")
+        raise ValidationFailed(message, {"community_id": [message]})
+    services.update_meeting(actor, meeting, **data)
+    db.session.commit()
+    return _managed_view(meeting.id)
+
+
+@bp.post("/meetings/<int:meeting_id>/transitions")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(TransitionSchema)
+@bp.response(200, MeetingSchema)
+@bp.alt_response(409, description="invalid_transition")
+def transition_meeting(data, meeting_id: int):
+    """Schedule, start, close or cancel (with a reason) the meeting."""
+    actor = current_api_user()
+    meeting = services.get_visible_meeting(actor, meeting_id)
+    services.transition_meeting(actor, meeting, data["to"], data["reason"])
+    db.session.commit()
+    return _managed_view(meeting.id)
+
+
+@bp.get("/meetings/<int:meeting_id>/calendar.ics")
+@bp.doc(**BEARER)
+@bp.response(200, description="An iCalendar file with the meeting", content_type="text/calendar")
+def meeting_calendar(meeting_id: int):
+    """The meeting as an .ics file (same access as the meeting)."""
+    user = _optional_user()
+    meeting = services.get_visible_meeting(user, meeting_id, full=True)
+    body = calendar.meeting_ics(
+        meeting,
+        external_url("meeting.show", meeting_id=meeting.id),
+        show_online_link=is_insider(user, meeting),
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'},
+    )
+
+
+# --- agenda items ---------------------------------------------------------------------
+
+
+def _agenda_item(meeting_id: int, item_id: int) -> tuple[User, AgendaItem]:
+    actor = current_api_user()
+    meeting = _managed_meeting(actor, meeting_id)
+    return actor, services.get_agenda_item(meeting, item_id)
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda-items")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(AgendaItemCreateSchema)
+@bp.response(201, AgendaItemSchema)
+def add_agenda_item(data, meeting_id: int):
+    """Add an item at the end of the agenda (draft or scheduled meetings)."""
+    actor = current_api_user()
+    meeting = services.get_visible_meeting(actor, meeting_id)
+    item = services.add_agenda_item(actor, meeting, **data)
+    db.session.commit()
+    return item
+
+
+@bp.patch("/meetings/<int:meeting_id>/agenda-items/<int:item_id>")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(AgendaItemPatchSchema)
+@bp.response(200, AgendaItemSchema)
+def update_agenda_item(data, meeting_id: int, item_id: int):
+    """Change an agenda item's title, description, planned minutes or requests."""
+    actor, item = _agenda_item(meeting_id, item_id)
+    services.update_agenda_item(actor, item, **data)
+    db.session.commit()
+    return item
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda-items/<int:item_id>/move")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(AgendaMoveSchema)
+@bp.response(200, list_schema(AgendaItemSchema, "Agenda"))
+def move_agenda_item(data, meeting_id: int, item_id: int):
+    """Move an item to another place; answers the whole agenda in its new order."""
+    actor, item = _agenda_item(meeting_id, item_id)
+    services.move_agenda_item(actor, item, data["position"])
+    db.session.commit()
+    items = services.get_meeting(meeting_id, full=True).agenda_items
+    return {"items": items, "total": len(items)}
+
+
+@bp.delete("/meetings/<int:meeting_id>/agenda-items/<int:item_id>")
+@bp.doc(**BEARER)
+@_token_required
+@bp.response(204)
+def remove_agenda_item(meeting_id: int, item_id: int):
+    """Remove an item; those after it move up."""
+    actor, item = _agenda_item(meeting_id, item_id)
+    services.remove_agenda_item(actor, item)
+    db.session.commit()
+
+
+# --- attendances ----------------------------------------------------------------------
+
+
+@bp.post("/meetings/<int:meeting_id>/attendances")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(AttendanceCreateSchema)
+@bp.response(201, AttendanceSchema)
+def invite(data, meeting_id: int):
+    """Invite a member of the community with a role (the secretary)."""
+    actor = current_api_user()
+    meeting = services.get_visible_meeting(actor, meeting_id)
+    user = db.session.get(User, data["user_id"])
+    if user is None:
+        message = _("No such user.")
+        raise ValidationFailed(message, {"user_id": [message]})
+    [attendance] = services.invite(
+        actor, meeting, [services.Invitation(user, data["role"], data["may_vote"])]
+    )
+    db.session.commit()
+    return attendance
+
+
+@bp.patch("/meetings/<int:meeting_id>/attendances/<int:user_id>")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(AttendancePatchSchema)
+@bp.response(200, AttendanceSchema)
+def update_attendance(data, meeting_id: int, user_id: int):
+    """The attendee answers (``rsvp``); the secretary marks ``presence`` and
+    may change ``role`` and ``may_vote``."""
+    actor = current_api_user()
+    meeting = services.get_visible_meeting(actor, meeting_id)
+    if actor.id != user_id and not can_manage_meeting(actor, meeting):
+        raise NotAllowed(_("Only the invited person and the secretary may change this."))
+    attendance = services.get_attendance(meeting, user_id)
+    if not data:
+        message = _("Nothing to change: give rsvp, presence, role or may_vote.")
+        raise ValidationFailed(message, {"_schema": [message]})
+    if "rsvp" in data:
+        services.set_rsvp(actor, attendance, data["rsvp"])
+    if "role" in data or "may_vote" in data:
+        services.update_attendance(
+            actor, attendance, role=data.get("role"), may_vote=data.get("may_vote")
+        )
+    if "presence" in data:
+        services.mark_presence(actor, attendance, data["presence"])
+    db.session.commit()
+    return attendance
+
+
+@bp.delete("/meetings/<int:meeting_id>/attendances/<int:user_id>")
+@bp.doc(**BEARER)
+@_token_required
+@bp.response(204)
+def remove_attendance(meeting_id: int, user_id: int):
+    """Take back an invitation (before the meeting begins)."""
+    actor = current_api_user()
+    meeting = _managed_meeting(actor, meeting_id)
+    services.remove_attendance(actor, services.get_attendance(meeting, user_id))
+    db.session.commit()
+
+
+@bp.post("/checkin")
+@bp.doc(**BEARER)
+@_token_required
+@bp.arguments(CheckInSchema)
+@bp.response(200, AttendanceSchema)
+def check_in(data):
+    """Check in with the code of one's own QR link, while the meeting is in
+    progress (for apps that scan the code themselves)."""
+    attendance = services.check_in_with_token(current_api_user(), data["token"])
+    db.session.commit()
+    return attendance

@@ -1,0 +1,88 @@
+"""The verbs of meetings, agendas and attendances (see the modules)."""
+
+from meetings.meeting.services.agenda import (
+    add_agenda_item,
+    move_agenda_item,
+    remove_agenda_item,
+    update_agenda_item,
+)
+from meetings.meeting.services.attendance import (
+    Invitation,
+    Quorum,
+    check_in_preview,
+    check_in_with_token,
+    invite,
+    mark_presence,
+    quorum,
+    remove_attendance,
+    set_rsvp,
+    update_attendance,
+)
+from meetings.meeting.services.common import (
+    as_local,
+    as_utc,
+    format_when,
+    get_agenda_item,
+    get_attendance,
+    get_meeting,
+    get_visible_meeting,
+    link_to,
+    meeting_page_options,
+    zone,
+)
+from meetings.meeting.services.lists import (
+    community_meetings,
+    members_for_choice,
+    my_attendances,
+    recent_meetings,
+    upcoming_public,
+    visible_meetings,
+)
+from meetings.meeting.services.meetings import (
+    EDITABLE,
+    create_meeting,
+    mark_minutes_published,
+    transition_meeting,
+    update_meeting,
+)
+from meetings.meeting.services.topics import candidate_topics, meeting_ids_of
+
+__all__ = [
+    "EDITABLE",
+    "Invitation",
+    "Quorum",
+    "add_agenda_item",
+    "as_local",
+    "as_utc",
+    "candidate_topics",
+    "check_in_preview",
+    "check_in_with_token",
+    "community_meetings",
+    "create_meeting",
+    "format_when",
+    "get_agenda_item",
+    "get_attendance",
+    "get_meeting",
+    "get_visible_meeting",
+    "invite",
+    "link_to",
+    "mark_minutes_published",
+    "mark_presence",
+    "meeting_ids_of",
+    "meeting_page_options",
+    "members_for_choice",
+    "move_agenda_item",
+    "my_attendances",
+    "quorum",
+    "recent_meetings",
+    "remove_agenda_item",
+    "remove_attendance",
+    "set_rsvp",
+    "transition_meeting",
+    "update_agenda_item",
+    "update_attendance",
+    "upcoming_public",
+    "update_meeting",
+    "visible_meetings",
+    "zone",
+]

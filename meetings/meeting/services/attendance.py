@@ -1,0 +1,308 @@
+"""Verbs over attendances (参会): invitations with a role and voting right,
+RSVP, check-in (by the secretary or by QR code) and the quorum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from auth import permissions
+from auth.models import User
+from meetings.audit.services import record
+from meetings.dbtypes import utcnow
+from meetings.errors import Conflict, NotAllowed, ValidationFailed
+from meetings.extensions import db
+from meetings.meeting import checkin
+from meetings.meeting.models import (
+    PLANNING_STATUSES,
+    Attendance,
+    AttendeeRole,
+    Meeting,
+    MeetingStatus,
+    Presence,
+    Rsvp,
+)
+from meetings.meeting.permissions import can_manage_meeting
+from meetings.meeting.services.common import get_meeting, require_manager, require_status
+from meetings.meeting.services.meetings import send_invitation
+
+# Invitations can be made until the meeting ends (walk-ins are invited at the door).
+INVITING_STATUSES = {MeetingStatus.DRAFT, MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS}
+# Presence is marked at the meeting, and corrected afterwards until the minutes are out.
+PRESENCE_STATUSES = {MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED}
+RSVP_STATUSES = {MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS}
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user: User
+    role: AttendeeRole | str
+    may_vote: bool | None = None  # None: every role but observer votes
+
+
+def _role_or_error(role: AttendeeRole | str) -> AttendeeRole:
+    try:
+        return AttendeeRole(role)
+    except ValueError:
+        message = _("Please choose a role.")
+        raise ValidationFailed(message, {"role": [message]})
+
+
+def invite(actor: User, meeting: Meeting, invitations: Iterable[Invitation]) -> list[Attendance]:
+    """Invite members of the community, each with a role. Invitees of an
+    announced meeting are told at once; those of a draft when it is scheduled."""
+    require_manager(actor, meeting)
+    require_status(
+        meeting,
+        INVITING_STATUSES,
+        _("Invitations can be made only until the meeting has ended."),
+    )
+    invitations = list(invitations)
+    if not invitations:
+        message = _("Please choose at least one person.")
+        raise ValidationFailed(message, {"user_id": [message]})
+    already = {a.user_id for a in meeting.attendances}
+    problems: list[str] = []
+    roles: list[AttendeeRole] = []
+    for invitation in invitations:
+        roles.append(_role_or_error(invitation.role))
+        user = invitation.user
+        if user.membership_in(meeting.community_id) is None or not user.is_active:
+            problems.append(
+                _(
+                    "%(name)s is not a member of %(community)s.",
+                    name=user.display_name,
+                    community=meeting.community.name,
+                )
+            )
+    if problems:
+        raise ValidationFailed(problems[0], {"user_id": problems})
+    duplicates = [i.user for i in invitations if i.user.id in already]
+    if duplicates or len({i.user.id for i in invitations}) != len(invitations):
+        names = ", ".join(user.display_name for user in duplicates) or _("the same person twice")
+        message = _("Already invited: %(names)s.", names=names)
+        raise Conflict(message, {"user_id": [message]})
+
+    attendances = []
+    announced = meeting.status != MeetingStatus.DRAFT
+    for invitation, role in zip(invitations, roles, strict=True):
+        may_vote = role.votes_by_default if invitation.may_vote is None else invitation.may_vote
+        attendance = Attendance(
+            meeting=meeting,
+            user=invitation.user,
+            role=role,
+            may_vote=may_vote,
+            rsvp=Rsvp.INVITED,
+            invited_at=utcnow(),
+            invited_by_id=actor.id,
+        )
+        db.session.add(attendance)
+        attendances.append(attendance)
+    db.session.flush()
+    for attendance in attendances:
+        record(
+            actor,
+            "attendance.invited",
+            attendance,
+            meeting_id=meeting.id,
+            user_id=attendance.user_id,
+            role=attendance.role.value,
+            may_vote=attendance.may_vote,
+        )
+        if announced:
+            send_invitation(attendance)
+    db.session.flush()
+    return attendances
+
+
+def update_attendance(
+    actor: User,
+    attendance: Attendance,
+    role: AttendeeRole | str | None = None,
+    may_vote: bool | None = None,
+) -> Attendance:
+    """The secretary changes an attendee's role or voting right."""
+    meeting = attendance.meeting
+    require_manager(actor, meeting)
+    require_status(
+        meeting,
+        INVITING_STATUSES,
+        _("Roles and voting rights can be changed only until the meeting has ended."),
+    )
+    changed = {}
+    if role is not None:
+        role = _role_or_error(role)
+        if role != attendance.role:
+            changed["role"] = role.value
+            attendance.role = role
+    if may_vote is not None and may_vote != attendance.may_vote:
+        changed["may_vote"] = may_vote
+        attendance.may_vote = may_vote
+    if changed:
+        db.session.flush()
+        record(actor, "attendance.updated", attendance, meeting_id=meeting.id, **changed)
+    return attendance
+
+
+def remove_attendance(actor: User, attendance: Attendance) -> None:
+    """Take back an invitation while the meeting is still being planned."""
+    meeting = attendance.meeting
+    require_manager(actor, meeting)
+    require_status(
+        meeting,
+        set(PLANNING_STATUSES),
+        _("An invitation can be taken back only before the meeting begins."),
+    )
+    record(
+        actor, "attendance.removed", attendance, meeting_id=meeting.id, user_id=attendance.user_id
+    )
+    meeting.attendances.remove(attendance)
+    db.session.flush()
+
+
+def set_rsvp(actor: User, attendance: Attendance, rsvp: Rsvp | str) -> Attendance:
+    """The attendee answers their invitation (the secretary may record a reply
+    given by phone)."""
+    meeting = attendance.meeting
+    is_self = permissions.is_authenticated(actor) and actor.id == attendance.user_id
+    if not is_self and not can_manage_meeting(actor, meeting):
+        raise NotAllowed(_("Only the invited person can answer this invitation."))
+    try:
+        rsvp = Rsvp(rsvp)
+    except ValueError:
+        rsvp = None
+    if rsvp not in (Rsvp.ACCEPTED, Rsvp.DECLINED):
+        message = _("Please answer “accepted” or “declined”.")
+        raise ValidationFailed(message, {"rsvp": [message]})
+    require_status(
+        meeting,
+        RSVP_STATUSES,
+        _("Invitations can be answered only once the meeting is scheduled and until it ends."),
+    )
+    if attendance.rsvp != rsvp:
+        attendance.rsvp = rsvp
+        attendance.rsvp_at = utcnow()
+        db.session.flush()
+        record(actor, "attendance.rsvp", attendance, meeting_id=meeting.id, rsvp=rsvp.value)
+    return attendance
+
+
+def mark_presence(actor: User, attendance: Attendance, presence: Presence | str) -> Attendance:
+    """The secretary marks an attendee present, absent or excused (请假)."""
+    meeting = attendance.meeting
+    require_manager(actor, meeting)
+    try:
+        presence = Presence(presence)
+    except ValueError:
+        message = _("Please choose present, absent or excused.")
+        raise ValidationFailed(message, {"presence": [message]})
+    require_status(
+        meeting,
+        PRESENCE_STATUSES,
+        _("Presence is marked once the meeting has begun."),
+    )
+    if attendance.presence == presence:
+        return attendance
+    attendance.presence = presence
+    if presence == Presence.PRESENT:
+        attendance.checked_in_at = attendance.checked_in_at or utcnow()
+        attendance.checked_in_by_id = attendance.checked_in_by_id or actor.id
+    else:
+        attendance.checked_in_at = None
+        attendance.checked_in_by_id = None
+    db.session.flush()
+    record(
+        actor,
+        "attendance.checked_in" if presence == Presence.PRESENT else "attendance.presence",
+        attendance,
+        meeting_id=meeting.id,
+        user_id=attendance.user_id,
+        presence=presence.value,
+        method="secretary",
+    )
+    return attendance
+
+
+def check_in_preview(user: User | None, token: str) -> Attendance:
+    """Everything ``check_in_with_token`` checks, without checking in: for the
+    page that asks the attendee to confirm. Refused: an expired or forged
+    code, someone else's code, a meeting that is not in progress."""
+    claim = checkin.read_token(token)
+    if not permissions.is_authenticated(user) or user.id != claim.user_id:
+        raise NotAllowed(
+            _(
+                "This check-in code belongs to another attendee. Please scan the code "
+                "shown next to your own name, logged in with your own account."
+            )
+        )
+    meeting = get_meeting(claim.meeting_id)
+    attendance = meeting.attendance_of(user)
+    if attendance is None:
+        raise NotAllowed(_("You are not invited to this meeting."))
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        raise Conflict(_("Check-in is open only while the meeting is in progress."))
+    return attendance
+
+
+def check_in_with_token(user: User, token: str) -> Attendance:
+    """The attendee scanned their QR code: check them in, from their own
+    account only, while the meeting is in progress."""
+    attendance = check_in_preview(user, token)
+    if attendance.presence == Presence.PRESENT:
+        return attendance
+    attendance.presence = Presence.PRESENT
+    attendance.checked_in_at = utcnow()
+    attendance.checked_in_by_id = user.id
+    db.session.flush()
+    record(
+        user,
+        "attendance.checked_in",
+        attendance,
+        meeting_id=attendance.meeting_id,
+        user_id=user.id,
+        presence=Presence.PRESENT.value,
+        method="qr",
+    )
+    return attendance
+
+
+# --- the quorum -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """法定人数: voting attendees present out of voting attendees invited."""
+
+    voting_present: int
+    voting_invited: int
+    present: int
+    invited: int
+    accepted: int
+    declined: int
+
+    @property
+    def percent(self) -> int:
+        if not self.voting_invited:
+            return 0
+        return round(100 * self.voting_present / self.voting_invited)
+
+    @property
+    def has_majority(self) -> bool:
+        """More than half of the voting attendees are present."""
+        return self.voting_present * 2 > self.voting_invited
+
+
+def quorum(meeting: Meeting) -> Quorum:
+    """Counted over the meeting's (loaded) attendances."""
+    attendances = meeting.attendances
+    voting = [a for a in attendances if a.may_vote]
+    return Quorum(
+        voting_present=sum(1 for a in voting if a.presence == Presence.PRESENT),
+        voting_invited=len(voting),
+        present=sum(1 for a in attendances if a.presence == Presence.PRESENT),
+        invited=len(attendances),
+        accepted=sum(1 for a in attendances if a.rsvp == Rsvp.ACCEPTED),
+        declined=sum(1 for a in attendances if a.rsvp == Rsvp.DECLINED),
+    )

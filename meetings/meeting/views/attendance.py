@@ -1,0 +1,247 @@
+"""Attendees (参会): invitations, roles and voting rights; check-in by the
+secretary's phone list or by each attendee's QR code; the sign-in sheet."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from auth.models import User
+from meetings.errors import DomainError, NotAllowed, ValidationFailed
+from meetings.extensions import db
+from meetings.meeting import checkin, services
+from meetings.meeting.forms import AttendanceForm, ConfirmForm, InviteForm, PresenceForm
+from meetings.meeting.links import external_url
+from meetings.meeting.models import AttendeeRole, Meeting, MeetingStatus, Presence
+from meetings.meeting.views.common import bp, by_role, failed, managed_meeting, status_of
+from meetings.web import show_errors_on
+
+# --- attendees ------------------------------------------------------------------------
+
+
+def _render_attendees(meeting: Meeting, form: InviteForm, status: int = 200):
+    return render_template(
+        "meeting/attendees.html",
+        meeting=meeting,
+        form=form,
+        attendees=by_role(meeting.attendances),
+        quorum=services.quorum(meeting),
+        roles=list(AttendeeRole),
+    ), status
+
+
+def _invitable(meeting: Meeting):
+    invited = {a.user_id for a in meeting.attendances}
+    return [m for m in services.members_for_choice(meeting.community) if m.user_id not in invited]
+
+
+@bp.route("/meetings/<int:meeting_id>/attendees", methods=["GET", "POST"])
+@login_required
+def attendees(meeting_id: int):
+    meeting = managed_meeting(meeting_id, full=True)
+    form = InviteForm()
+    form.fill(_invitable(meeting))
+    if form.validate_on_submit():
+        invitations = _invitations_from(form)
+        try:
+            if invitations is None:
+                message = _("Please choose a role for everyone checked.")
+                raise ValidationFailed(message, {"role_for_all": [message]})
+            services.invite(current_user, meeting, invitations)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_errors_on(form, error)
+            meeting = managed_meeting(meeting_id, full=True)
+            return _render_attendees(meeting, form, error.status)
+        flash(_("%(n)d invited.", n=len(invitations)), "success")
+        return redirect(url_for("meeting.attendees", meeting_id=meeting.id))
+    return _render_attendees(meeting, form, status_of(form))
+
+
+def _invitations_from(form: InviteForm) -> list[services.Invitation] | None:
+    """The checked rows with their roles; None when a checked row has no role."""
+    invitations = []
+    for row in form.rows:
+        if not row.selected.data:
+            continue
+        membership = form.members.get(row.user_id.data or "")
+        user = membership.user if membership else db.session.get(User, _int(row.user_id.data))
+        if user is None:
+            continue
+        role = form.role_for_all.data or row.role.data
+        if not role:
+            return None
+        invitations.append(services.Invitation(user=user, role=role))
+    return invitations
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 10 else 0
+
+
+@bp.post("/meetings/<int:meeting_id>/attendees/<int:user_id>")
+@login_required
+def update_attendee(meeting_id: int, user_id: int):
+    meeting = managed_meeting(meeting_id)
+    attendance = services.get_attendance(meeting, user_id)
+    form = AttendanceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.update_attendance(
+            current_user, attendance, role=form.role.data, may_vote=form.may_vote.data
+        )
+        db.session.commit()
+    except DomainError as error:
+        failed(error)
+    else:
+        flash(_("%(name)s: saved.", name=attendance.user.display_name), "success")
+    return redirect(url_for("meeting.attendees", meeting_id=meeting.id))
+
+
+@bp.post("/meetings/<int:meeting_id>/attendees/<int:user_id>/remove")
+@login_required
+def remove_attendee(meeting_id: int, user_id: int):
+    meeting = managed_meeting(meeting_id)
+    attendance = services.get_attendance(meeting, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name = attendance.user.display_name
+    try:
+        services.remove_attendance(current_user, attendance)
+        db.session.commit()
+    except DomainError as error:
+        failed(error)
+    else:
+        flash(_("The invitation of %(name)s is taken back.", name=name), "info")
+    return redirect(url_for("meeting.attendees", meeting_id=meeting.id))
+
+
+# --- check-in -------------------------------------------------------------------------
+
+
+def _render_checkin(meeting: Meeting, status: int = 200):
+    return render_template(
+        "meeting/checkin.html",
+        meeting=meeting,
+        attendees=by_role(meeting.attendances),
+        quorum=services.quorum(meeting),
+        Presence=Presence,
+    ), status
+
+
+@bp.get("/meetings/<int:meeting_id>/checkin")
+@login_required
+def checkin_list(meeting_id: int):
+    """The secretary's check-in list, made for a phone at the door."""
+    return _render_checkin(managed_meeting(meeting_id, full=True))
+
+
+@bp.post("/meetings/<int:meeting_id>/checkin/<int:user_id>")
+@login_required
+def mark_presence(meeting_id: int, user_id: int):
+    meeting = managed_meeting(meeting_id)
+    attendance = services.get_attendance(meeting, user_id)
+    form = PresenceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.mark_presence(current_user, attendance, form.presence.data)
+        db.session.commit()
+    except DomainError as error:
+        failed(error)
+        return _render_checkin(managed_meeting(meeting_id, full=True), error.status)
+    return redirect(
+        url_for("meeting.checkin_list", meeting_id=meeting.id, _anchor=f"attendee-{user_id}")
+    )
+
+
+def _checkin_url(meeting: Meeting, user_id: int) -> str:
+    token = checkin.make_token(meeting.id, user_id)
+    return external_url("meeting.scan", token=token)
+
+
+def _require_in_progress(meeting: Meeting) -> None:
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        raise NotAllowed(_("QR codes for check-in are shown while the meeting is in progress."))
+
+
+@bp.get("/meetings/<int:meeting_id>/checkin/codes")
+@login_required
+def checkin_codes(meeting_id: int):
+    """Every attendee's QR code on one page, to show or print at the venue."""
+    meeting = managed_meeting(meeting_id, full=True)
+    _require_in_progress(meeting)
+    return render_template(
+        "meeting/checkin_codes.html",
+        meeting=meeting,
+        attendees=by_role(meeting.attendances),
+        refresh_seconds=min(checkin.max_age() // 2, 15 * 60),
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/checkin/<int:user_id>/qr")
+@login_required
+def checkin_qr(meeting_id: int, user_id: int):
+    """One attendee's QR code, large, for them to scan from the secretary's screen."""
+    meeting = managed_meeting(meeting_id)
+    attendance = services.get_attendance(meeting, user_id)
+    _require_in_progress(meeting)
+    return render_template(
+        "meeting/checkin_qr.html",
+        meeting=meeting,
+        attendance=attendance,
+        refresh_seconds=min(checkin.max_age() // 2, 15 * 60),
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/checkin/<int:user_id>/qr.svg")
+@login_required
+def checkin_qr_svg(meeting_id: int, user_id: int):
+    meeting = managed_meeting(meeting_id)
+    attendance = services.get_attendance(meeting, user_id)
+    _require_in_progress(meeting)
+    svg = checkin.qr_svg(
+        _checkin_url(meeting, attendance.user_id),
+        title=_("Check-in code of %(name)s", name=attendance.user.display_name),
+    )
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/checkin/<token>", methods=["GET", "POST"])
+@login_required
+def scan(token: str):
+    """Where an attendee's QR code leads: one tap to check in. An expired
+    code, someone else's code or a meeting not in progress get a clear page."""
+    form = ConfirmForm()
+    try:
+        attendance = services.check_in_preview(current_user, token)
+        if form.validate_on_submit():
+            services.check_in_with_token(current_user, token)
+            db.session.commit()
+            flash(_("You are checked in. Welcome!"), "success")
+            return redirect(url_for("meeting.show", meeting_id=attendance.meeting_id))
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("meeting/checkin_refused.html", message=error.message), error.status
+    return render_template(
+        "meeting/checkin_scan.html", meeting=attendance.meeting, attendance=attendance, form=form
+    )
+
+
+# --- the sign-in sheet ----------------------------------------------------------------
+
+
+@bp.get("/meetings/<int:meeting_id>/sign-in-sheet")
+@login_required
+def sign_in_sheet(meeting_id: int):
+    """签到表: attendees by role with a column to sign, for printing."""
+    meeting = managed_meeting(meeting_id, full=True)
+    return render_template(
+        "meeting/sign_in_sheet.html",
+        meeting=meeting,
+        attendees=by_role(meeting.attendances),
+        timezone=current_app.config["TIMEZONE"],
+    )
