@@ -26,8 +26,12 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
+    # IMMEDIATE takes the write lock up front. A deferred transaction that reads
+    # and then writes fails at once with SQLITE_BUSY when another process wrote
+    # in between (busy_timeout does not apply to that upgrade); under a burst
+    # of ballots that would refuse votes. Waiting in line is what we want.
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_database(app: Flask) -> None:
