@@ -21,6 +21,7 @@ from meetings.meeting import api as meeting_api
 from meetings.meeting import views as meeting_views
 from meetings.notifications import api as notifications_api
 from meetings.notifications import views as notifications_views
+from meetings.polls import api as polls_api
 from meetings.requests import api as requests_api
 from meetings.requests import views as requests_views
 from meetings.security import init_security
@@ -72,4 +73,6 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(requests_views.bp)
     app.register_blueprint(meeting_views.bp)
-    init_api(app, [auth_api.bp, requests_api.bp, notifications_api.bp, meeting_api.bp])
+    init_api(
+        app, [auth_api.bp, requests_api.bp, notifications_api.bp, meeting_api.bp, polls_api.bp]
+    )

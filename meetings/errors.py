@@ -36,3 +36,15 @@ class Conflict(DomainError):
 class ValidationFailed(DomainError):
     status = 422
     code = "validation_error"
+
+
+class NotEligible(NotAllowed):
+    code = "not_eligible"
+
+
+class AlreadyVoted(Conflict):
+    code = "already_voted"
+
+
+class PollNotOpen(Conflict):
+    code = "poll_not_open"

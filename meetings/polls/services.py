@@ -1,0 +1,601 @@
+"""Verbs over proposals, comments, polls and ballots. They check permissions
+and state, flush and audit; the caller commits.
+
+Concurrency. ``cast_ballot`` and ``close_poll`` meet at the poll's row: a
+ballot takes a shared lock on it (PostgreSQL ``FOR SHARE``), closing takes an
+exclusive one (``FOR UPDATE``), so ballots never wait for each other, and a
+ballot racing the close is either committed before the count or sees the poll
+closed and is refused. SQLite runs one writer at a time (``BEGIN IMMEDIATE``,
+see ``meetings.database``), which gives the same order. One ballot per voter is
+the primary key of ``poll_vote``, so two requests of the same voter cannot both
+commit, whatever the number of processes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from auth.models import User
+from meetings.audit.services import record
+from meetings.dbtypes import utcnow
+from meetings.errors import (
+    AlreadyVoted,
+    Conflict,
+    InvalidTransition,
+    NotAllowed,
+    NotEligible,
+    NotFound,
+    PollNotOpen,
+    ValidationFailed,
+)
+from meetings.extensions import db
+from meetings.meeting.models import AgendaItem, Attendance, Meeting, MeetingStatus, Presence
+from meetings.meeting.permissions import can_manage_meeting, can_view_meeting, is_insider
+from meetings.polls import outcome as rules
+from meetings.polls.models import (
+    Ballot,
+    BallotChoice,
+    Comment,
+    Majority,
+    OptionCode,
+    Poll,
+    PollKind,
+    PollOption,
+    PollStatus,
+    PollVote,
+    PollVoter,
+    Proposal,
+    ProposalStatus,
+)
+
+TITLE_MAX = 200
+BODY_MAX = 10_000
+COMMENT_MAX = 4_000
+OPTIONS_MAX = 30
+# Unambiguous characters for receipts read out by elderly voters (no 0/O, 1/I).
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+RECEIPT_LENGTH = 10
+
+# Meetings in which proposals, comments and polls may still be added.
+ACTIVE_MEETING = {MeetingStatus.DRAFT, MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS}
+# Meetings in which a poll may open.
+VOTING_MEETING = {MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS}
+
+
+# --- lookups and checks --------------------------------------------------------------
+
+
+def get_poll(poll_id: int) -> Poll:
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        raise NotFound(_("No such poll."))
+    return poll
+
+
+def get_proposal(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(_("No such proposal."))
+    return proposal
+
+
+def get_comment(comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound(_("No such comment."))
+    return comment
+
+
+def get_agenda_item(item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None:
+        raise NotFound(_("No such agenda item."))
+    return item
+
+
+def _require_manager(actor: User | None, meeting: Meeting) -> None:
+    if not can_manage_meeting(actor, meeting):
+        raise NotAllowed(_("Only the community's secretary may do this."))
+
+
+def _require_participant(actor: User | None, meeting: Meeting) -> None:
+    """Attendees and the secretary take part in the deliberation."""
+    if not is_insider(actor, meeting):
+        raise NotAllowed(_("Only the meeting's attendees and its secretary may do this."))
+
+
+def _require_active(meeting: Meeting) -> None:
+    if meeting.status not in ACTIVE_MEETING:
+        raise Conflict(_("The meeting is over: nothing can be added to it any more."))
+
+
+def require_visible(actor: User | None, poll: Poll) -> None:
+    """Attendees and the secretary see a poll; everyone once the minutes are out."""
+    require_item_visible(actor, poll.agenda_item)
+
+
+def require_item_visible(actor: User | None, item: AgendaItem) -> None:
+    meeting = item.meeting
+    if is_insider(actor, meeting):
+        return
+    if meeting.status == MeetingStatus.MINUTES_PUBLISHED and can_view_meeting(actor, meeting):
+        return
+    raise NotAllowed(_("Only the meeting's attendees and its secretary may see this."))
+
+
+def _text(value: str | None, field: str, maximum: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(
+            _("Please correct the marked fields."), {field: [_("Please fill this in.")]}
+        )
+    if len(value) > maximum:
+        raise ValidationFailed(
+            _("Please correct the marked fields."),
+            {field: [_("At most %(n)d characters.", n=maximum)]},
+        )
+    return value
+
+
+# --- proposals and comments ----------------------------------------------------------
+
+
+def table_proposal(actor: User, item: AgendaItem, title: str, body: str = "") -> Proposal:
+    """Table a proposal (方案) under an agenda item, before or during the meeting."""
+    meeting = item.meeting
+    _require_participant(actor, meeting)
+    _require_active(meeting)
+    proposal = Proposal(
+        agenda_item=item,
+        author=actor,
+        title=_text(title, "title", TITLE_MAX),
+        body=_text(body, "body", BODY_MAX, required=False),
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    record(actor, "proposal.tabled", proposal, agenda_item_id=item.id)
+    return proposal
+
+
+def withdraw_proposal(actor: User, proposal: Proposal) -> Proposal:
+    if proposal.author_id != actor.id:
+        raise NotAllowed(_("Only its author may withdraw a proposal."))
+    if proposal.is_withdrawn:
+        raise InvalidTransition(_("This proposal has already been withdrawn."))
+    _require_active(proposal.agenda_item.meeting)
+    proposal.status = ProposalStatus.WITHDRAWN
+    proposal.withdrawn_at = utcnow()
+    db.session.flush()
+    record(actor, "proposal.withdrawn", proposal)
+    return proposal
+
+
+def add_comment(actor: User, proposal: Proposal, body: str) -> Comment:
+    meeting = proposal.agenda_item.meeting
+    _require_participant(actor, meeting)
+    _require_active(meeting)
+    if proposal.is_withdrawn:
+        raise Conflict(_("This proposal has been withdrawn."))
+    comment = Comment(proposal=proposal, author=actor, body=_text(body, "body", COMMENT_MAX))
+    db.session.add(comment)
+    db.session.flush()
+    record(actor, "comment.added", comment, proposal_id=proposal.id)
+    return comment
+
+
+def hide_comment(actor: User, comment: Comment) -> Comment:
+    """The secretary hides an abusive comment: kept, marked hidden, shown as hidden."""
+    _require_manager(actor, comment.proposal.agenda_item.meeting)
+    if comment.is_hidden:
+        raise InvalidTransition(_("This comment is already hidden."))
+    comment.hidden_at = utcnow()
+    comment.hidden_by = actor
+    db.session.flush()
+    record(actor, "comment.hidden", comment)
+    return comment
+
+
+def proposals_of(item: AgendaItem) -> list[Proposal]:
+    return list(
+        db.session.scalars(
+            db.select(Proposal)
+            .where(Proposal.agenda_item_id == item.id)
+            .order_by(Proposal.id)
+            .options(
+                db.joinedload(Proposal.author),
+                db.selectinload(Proposal.comments).joinedload(Comment.author),
+            )
+        )
+    )
+
+
+# --- polls -----------------------------------------------------------------------------
+
+
+@dataclass
+class OptionSpec:
+    label: str = ""
+    proposal_id: int | None = None
+
+
+@dataclass
+class PollSpec:
+    title: str
+    kind: PollKind | str
+    options: Sequence[OptionSpec] = ()
+    max_choices: int | None = None
+    secret: bool = False
+    majority: Majority | str = Majority.SIMPLE
+    quorum_percent: int | None = None
+    present_only: bool = False
+    in_room: bool = False
+
+
+YES_NO_ABSTAIN_LABELS = {
+    OptionCode.YES: "赞成",
+    OptionCode.NO: "反对",
+    OptionCode.ABSTAIN: "弃权",
+}
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(_("Please correct the marked fields."), {field: [message]})
+
+
+def _options_for(item: AgendaItem, spec: PollSpec, kind: PollKind) -> list[PollOption]:
+    if kind == PollKind.YES_NO_ABSTAIN:
+        proposal = None
+        if spec.options and spec.options[0].proposal_id:
+            proposal = _proposal_of_item(item, spec.options[0].proposal_id)
+        return [
+            PollOption(position=position, code=code, label=label, proposal=proposal)
+            for position, (code, label) in enumerate(YES_NO_ABSTAIN_LABELS.items(), start=1)
+        ]
+    options: list[PollOption] = []
+    seen: set[str] = set()
+    for position, option in enumerate(spec.options, start=1):
+        proposal = _proposal_of_item(item, option.proposal_id) if option.proposal_id else None
+        label = (option.label or "").strip() or (proposal.title if proposal else "")
+        if not label:
+            raise _invalid("options", _("Every option needs a label."))
+        if len(label) > TITLE_MAX:
+            raise _invalid("options", _("At most %(n)d characters.", n=TITLE_MAX))
+        if label in seen:
+            raise _invalid("options", _("Two options have the same label: %(label)s", label=label))
+        seen.add(label)
+        options.append(PollOption(position=position, label=label, proposal=proposal))
+    if len(options) < 2:
+        raise _invalid("options", _("A poll needs at least two options."))
+    if len(options) > OPTIONS_MAX:
+        raise _invalid("options", _("At most %(n)d options.", n=OPTIONS_MAX))
+    return options
+
+
+def _proposal_of_item(item: AgendaItem, proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.agenda_item_id != item.id:
+        raise _invalid("options", _("The proposal is not one of this agenda item's."))
+    if proposal.is_withdrawn:
+        raise _invalid("options", _("The proposal has been withdrawn."))
+    return proposal
+
+
+def _enum(enum_class, value, field: str):
+    try:
+        return enum_class(value)
+    except ValueError:
+        raise _invalid(field, _("Not a valid choice.")) from None
+
+
+def create_poll(actor: User, item: AgendaItem, spec: PollSpec) -> Poll:
+    meeting = item.meeting
+    _require_manager(actor, meeting)
+    _require_active(meeting)
+    kind = _enum(PollKind, spec.kind, "kind")
+    majority = _enum(Majority, spec.majority, "majority")
+    title = _text(spec.title, "title", TITLE_MAX)
+    options = _options_for(item, spec, kind)
+    if kind == PollKind.MULTIPLE:
+        max_choices = spec.max_choices or len(options)
+        if not 1 <= max_choices <= len(options):
+            raise _invalid("max_choices", _("Between 1 and the number of options."))
+    else:
+        if spec.max_choices not in (None, 1):
+            raise _invalid("max_choices", _("Only a poll of several choices takes this."))
+        max_choices = 1
+    if spec.quorum_percent is not None and not 1 <= spec.quorum_percent <= 100:
+        raise _invalid("quorum_percent", _("A percentage from 1 to 100."))
+    if spec.in_room and kind == PollKind.MULTIPLE:
+        raise _invalid("in_room", _("A show of hands takes one choice per person."))
+    if spec.in_room and spec.secret:
+        raise _invalid("secret", _("A show of hands cannot be secret."))
+    poll = Poll(
+        agenda_item=item,
+        title=title,
+        kind=kind,
+        max_choices=max_choices,
+        secret=spec.secret,
+        majority=majority,
+        quorum_percent=spec.quorum_percent,
+        present_only=spec.present_only,
+        in_room=spec.in_room,
+        created_by=actor,
+        options=options,
+    )
+    db.session.add(poll)
+    db.session.flush()
+    record(actor, "poll.created", poll, kind=kind.value, secret=spec.secret, in_room=spec.in_room)
+    return poll
+
+
+def _locked(poll: Poll, shared: bool) -> Poll:
+    """Re-read the poll under a row lock (see the module's docstring)."""
+    statement = (
+        db.select(Poll)
+        .where(Poll.id == poll.id)
+        .with_for_update(read=shared)
+        .execution_options(populate_existing=True)
+    )
+    return db.session.execute(statement).scalar_one()
+
+
+def eligible_attendances(poll: Poll) -> list[Attendance]:
+    meeting = poll.meeting
+    statement = db.select(Attendance).where(
+        Attendance.meeting_id == meeting.id, Attendance.may_vote.is_(True)
+    )
+    if poll.present_only:
+        statement = statement.where(Attendance.presence == Presence.PRESENT)
+    return list(db.session.scalars(statement.order_by(Attendance.user_id)))
+
+
+def open_poll(actor: User, poll: Poll) -> Poll:
+    """Open the poll; its eligible voters are fixed now."""
+    meeting = poll.meeting
+    _require_manager(actor, meeting)
+    poll = _locked(poll, shared=False)
+    if poll.status != PollStatus.DRAFT:
+        raise InvalidTransition(_("Only a poll that has not been opened can be opened."))
+    if meeting.status not in VOTING_MEETING:
+        raise InvalidTransition(_("Polls open only in a scheduled meeting or one in progress."))
+    if poll.present_only and meeting.status != MeetingStatus.IN_PROGRESS:
+        raise InvalidTransition(_("A poll of those present opens once the meeting is in progress."))
+    if not poll.in_room:
+        voters = [PollVoter(poll_id=poll.id, user_id=a.user_id) for a in eligible_attendances(poll)]
+        db.session.add_all(voters)
+    poll.status = PollStatus.OPEN
+    poll.opened_at = utcnow()
+    db.session.flush()
+    record(actor, "poll.opened", poll)
+    return poll
+
+
+def new_receipt() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def _check_choice(poll: Poll, option_ids: Sequence[int]) -> list[int]:
+    chosen = list(dict.fromkeys(option_ids))
+    if len(chosen) != len(option_ids):
+        raise _invalid("option_ids", _("The same option was chosen twice."))
+    valid = {option.id for option in poll.options}
+    if not chosen:
+        raise _invalid("option_ids", _("Please choose an option."))
+    if any(option_id not in valid for option_id in chosen):
+        raise _invalid("option_ids", _("That is not an option of this poll."))
+    if poll.kind != PollKind.MULTIPLE and len(chosen) != 1:
+        raise _invalid("option_ids", _("Please choose exactly one option."))
+    if len(chosen) > poll.max_choices:
+        raise _invalid("option_ids", _("Choose at most %(n)d options.", n=poll.max_choices))
+    return chosen
+
+
+def cast_ballot(actor: User, poll: Poll, option_ids: Sequence[int]) -> str:
+    """Record one ballot; returns its receipt code."""
+    poll = _locked(poll, shared=True)
+    if poll.in_room:
+        raise Conflict(_("This is a show of hands in the room: there is nothing to cast online."))
+    if poll.status != PollStatus.OPEN:
+        raise PollNotOpen(_("This poll is not open for voting."))
+    eligible = db.session.get(PollVoter, (poll.id, actor.id))
+    if eligible is None:
+        raise NotEligible(_("You are not among the eligible voters of this poll."))
+    chosen = _check_choice(poll, option_ids)
+    try:
+        with db.session.begin_nested():
+            db.session.add(PollVote(poll_id=poll.id, user_id=actor.id))
+    except IntegrityError:
+        raise AlreadyVoted(_("You have already voted in this poll.")) from None
+    receipt = _store_ballot(poll, None if poll.secret else actor, chosen)
+    # Who and when, never what: the choice lives only in the ballot.
+    record(actor, "ballot.cast", poll)
+    return receipt
+
+
+def _store_ballot(poll: Poll, voter: User | None, chosen: list[int]) -> str:
+    for _attempt in range(5):
+        receipt = new_receipt()
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    Ballot(
+                        poll_id=poll.id,
+                        receipt=receipt,
+                        voter_id=voter.id if voter is not None else None,
+                        choices=[BallotChoice(option_id=option_id) for option_id in chosen],
+                    )
+                )
+        except IntegrityError:
+            continue  # the same random receipt twice in one poll: draw again
+        return receipt
+    raise Conflict(_("Could not record the ballot. Please try again."))
+
+
+def has_voted(user: User | None, poll: Poll) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.get(PollVote, (poll.id, user.id)) is not None
+
+
+def is_eligible(user: User | None, poll: Poll) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.get(PollVoter, (poll.id, user.id)) is not None
+
+
+@dataclass(frozen=True)
+class Turnout:
+    eligible: int
+    cast: int
+
+
+def turnout(poll: Poll) -> Turnout:
+    """Live numbers while open (no choices), stored ones once closed."""
+    if poll.status == PollStatus.CLOSED:
+        return Turnout(poll.eligible_count or 0, poll.cast_count or 0)
+    eligible = db.session.scalar(
+        db.select(func.count()).select_from(PollVoter).where(PollVoter.poll_id == poll.id)
+    )
+    cast = db.session.scalar(
+        db.select(func.count()).select_from(PollVote).where(PollVote.poll_id == poll.id)
+    )
+    return Turnout(eligible or 0, cast or 0)
+
+
+def _store_result(poll: Poll, eligible: int, cast: int, votes: dict[int, int]) -> None:
+    counts = [rules.Count(o.id, votes.get(o.id, 0), o.code) for o in poll.options]
+    result = rules.decide(
+        poll.kind,
+        poll.majority,
+        eligible,
+        cast,
+        counts,
+        quorum_percent=poll.quorum_percent,
+        max_choices=poll.max_choices,
+    )
+    for option in poll.options:
+        option.votes = votes.get(option.id, 0)
+        option.won = option.id in result.winner_option_ids
+    poll.eligible_count = eligible
+    poll.cast_count = cast
+    poll.quorum_met = result.quorum_met
+    poll.outcome = result.outcome
+    poll.tie = result.tie
+    poll.status = PollStatus.CLOSED
+    poll.closed_at = utcnow()
+
+
+def close_poll(actor: User, poll: Poll) -> Poll:
+    """Close the poll and count it, once: the stored result never changes after."""
+    _require_manager(actor, poll.meeting)
+    poll = _locked(poll, shared=False)
+    if poll.status != PollStatus.OPEN:
+        raise InvalidTransition(_("Only an open poll can be closed."))
+    if poll.in_room:
+        raise InvalidTransition(_("Enter the counts of the show of hands to close this poll."))
+    now = turnout(poll)
+    votes = dict(
+        db.session.execute(
+            db.select(BallotChoice.option_id, func.count())
+            .where(BallotChoice.poll_id == poll.id)
+            .group_by(BallotChoice.option_id)
+        ).all()
+    )
+    ballots = db.session.scalar(
+        db.select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id)
+    )
+    if ballots != now.cast:  # the two are written in one transaction; never apart
+        raise Conflict(_("The ballots and the voter roll disagree; the poll stays open."))
+    _store_result(poll, now.eligible, now.cast, votes)
+    db.session.flush()
+    record(
+        actor, "poll.closed", poll, eligible=now.eligible, cast=now.cast, outcome=poll.outcome.value
+    )
+    return poll
+
+
+def record_in_room_result(actor: User, poll: Poll, present: int, counts: dict[int, int]) -> Poll:
+    """举手表决: the secretary enters the number present and the hands per option."""
+    _require_manager(actor, poll.meeting)
+    poll = _locked(poll, shared=False)
+    if not poll.in_room:
+        raise InvalidTransition(_("This poll is voted online; its result is counted from ballots."))
+    if poll.status != PollStatus.OPEN:
+        raise InvalidTransition(_("Open the poll before entering the show of hands."))
+    fields: dict[str, list[str]] = {}
+    if present < 0:
+        fields["present"] = [_("Not a negative number.")]
+    for option in poll.options:
+        value = counts.get(option.id)
+        if value is None or value < 0:
+            fields[f"option_{option.id}"] = [_("Please enter a number of hands (0 or more).")]
+    unknown = set(counts) - {option.id for option in poll.options}
+    if unknown:
+        fields["counts"] = [_("That is not an option of this poll.")]
+    cast = sum(max(v, 0) for v in counts.values())
+    if not fields and cast > present:
+        fields["present"] = [_("More hands were counted than people present.")]
+    if fields:
+        raise ValidationFailed(_("Please correct the marked fields."), fields)
+    _store_result(poll, present, cast, counts)
+    poll.result_entered_by = actor
+    poll.result_entered_at = poll.closed_at
+    db.session.flush()
+    record(
+        actor, "poll.in_room_result", poll, present=present, cast=cast, outcome=poll.outcome.value
+    )
+    return poll
+
+
+def require_result_visible(actor: User | None, poll: Poll) -> None:
+    require_visible(actor, poll)
+    if poll.status != PollStatus.CLOSED:
+        raise PollNotOpen(_("The result is shown once the poll has closed."))
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    receipt: str
+    option_ids: list[int]
+
+
+def receipts(poll: Poll) -> list[ReceiptLine]:
+    """Every counted ballot by receipt code, so each voter can find theirs."""
+    ballots = db.session.scalars(
+        db.select(Ballot)
+        .where(Ballot.poll_id == poll.id)
+        .order_by(Ballot.receipt)
+        .options(db.selectinload(Ballot.choices))
+    )
+    return [ReceiptLine(b.receipt, [c.option_id for c in b.choices]) for b in ballots]
+
+
+def named_votes(actor: User, poll: Poll) -> list[tuple[User, list[int]]]:
+    """Who voted what, on a named poll, for the secretary."""
+    _require_manager(actor, poll.meeting)
+    if poll.secret:
+        raise NotAllowed(_("This poll is secret: nobody can see who voted what."))
+    ballots = db.session.scalars(
+        db.select(Ballot)
+        .where(Ballot.poll_id == poll.id)
+        .options(db.selectinload(Ballot.choices), db.joinedload(Ballot.voter))
+    )
+    lines = [(b.voter, [c.option_id for c in b.choices]) for b in ballots if b.voter is not None]
+    return sorted(lines, key=lambda line: line[0].display_name)
+
+
+def polls_of(item: AgendaItem) -> list[Poll]:
+    return list(
+        db.session.scalars(
+            db.select(Poll)
+            .where(Poll.agenda_item_id == item.id)
+            .order_by(Poll.id)
+            .options(db.selectinload(Poll.options))
+        )
+    )
