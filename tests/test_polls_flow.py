@@ -13,7 +13,7 @@ def meeting_in_progress(make_meeting, make_member, secretary, in_request, db):
     """Three resident representatives who vote, an observer who does not, one agenda item."""
     voters = [make_member(f"居民代表{i}") for i in range(3)]
     observer = make_member("列席人员")
-    invite = {voter: "resident_rep" for voter in voters} | {observer: "observer"}
+    invite = dict.fromkeys(voters, "resident_rep") | {observer: "observer"}
     meeting = make_meeting(MeetingStatus.SCHEDULED, invite=invite)
     item = meeting_services.add_agenda_item(secretary, meeting, "活动室改造方案")
     meeting_services.transition_meeting(secretary, meeting, MeetingStatus.IN_PROGRESS)
