@@ -290,7 +290,7 @@ def test_topics_follow_the_meeting(in_request, make_meeting, secretary, accepted
 def test_a_request_knows_its_meetings(in_request, make_meeting, accepted_request):
     first = make_meeting("draft", request_ids=[accepted_request.id])
     second = make_meeting("draft", request_ids=[accepted_request.id])
-    assert services.meeting_ids_of(accepted_request) == [first.id, second.id]
+    assert fresh(accepted_request).meeting_ids == [first.id, second.id]
 
 
 def test_a_cancelled_meeting_gives_its_topics_back(
@@ -404,3 +404,19 @@ def test_two_secretaries_cannot_both_start_the_meeting(in_request, make_meeting,
     with pytest.raises(InvalidTransition) as raised:
         services.transition_meeting(secretary, meeting, "in_progress")
     assert "Someone else changed this meeting" in raised.value.message
+
+
+def test_the_api_lists_the_meetings_of_a_request(
+    in_request, client, bearer, make_meeting, accepted_request, resident
+):
+    meeting = make_meeting("scheduled", request_ids=[accepted_request.id])
+    response = client.get(f"/api/v1/requests/{accepted_request.id}", headers=bearer(resident))
+    assert response.json["meeting_ids"] == [meeting.id]
+
+
+def test_the_request_page_links_its_meeting(
+    in_request, client, login, make_meeting, accepted_request, resident
+):
+    meeting = make_meeting("scheduled", request_ids=[accepted_request.id])
+    page = login(resident).get(f"/requests/{accepted_request.id}").get_data(as_text=True)
+    assert f'href="/meetings/{meeting.id}"' in page

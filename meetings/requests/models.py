@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from auth.models import Community, User
 from meetings.dbtypes import StrEnumType, UTCDateTime, enum_check, utcnow
 from meetings.extensions import db
+
+if TYPE_CHECKING:
+    from meetings.meeting.models import Meeting
 
 
 class RequestCategory(enum.StrEnum):
@@ -135,6 +139,10 @@ class ResidentRequest(db.Model):
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
     replied_by: Mapped[User | None] = relationship(foreign_keys=[replied_by_id])
+    # Named by string: the meeting models build on this module, not the reverse.
+    meetings: Mapped[list[Meeting]] = relationship(
+        secondary="meeting_topic", viewonly=True, order_by="Meeting.id"
+    )
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request",
         cascade="all, delete-orphan",
@@ -143,12 +151,8 @@ class ResidentRequest(db.Model):
 
     @property
     def meeting_ids(self) -> list[int]:
-        """The meetings whose agenda carries this request.
-
-        Empty until meetings exist: issue 4 fills it from the agenda items
-        linked to this request.
-        """
-        return []
+        """The meetings that take this request as a topic, oldest first."""
+        return [meeting.id for meeting in self.meetings]
 
     def reply_due_at(self, reply_days: int) -> datetime:
         return self.created_at + timedelta(days=reply_days)

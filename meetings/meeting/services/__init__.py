@@ -45,7 +45,7 @@ from meetings.meeting.services.meetings import (
     transition_meeting,
     update_meeting,
 )
-from meetings.meeting.services.topics import candidate_topics, meeting_ids_of
+from meetings.meeting.services.topics import candidate_topics
 
 __all__ = [
     "EDITABLE",
@@ -68,7 +68,6 @@ __all__ = [
     "link_to",
     "mark_minutes_published",
     "mark_presence",
-    "meeting_ids_of",
     "meeting_page_options",
     "members_for_choice",
     "move_agenda_item",

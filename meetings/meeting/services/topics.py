@@ -80,18 +80,6 @@ def topics_or_error(
     return topics
 
 
-def meeting_ids_of(item: ResidentRequest) -> list[int]:
-    """The meetings that have this request as a topic, oldest first: what the
-    request's ``meeting_ids`` (API.md) should hold."""
-    return list(
-        db.session.scalars(
-            db.select(meeting_topic.c.meeting_id)
-            .where(meeting_topic.c.request_id == item.id)
-            .order_by(meeting_topic.c.meeting_id)
-        )
-    )
-
-
 # --- states of the requests -----------------------------------------------------------
 
 
