@@ -1,0 +1,206 @@
+"""Resolutions, projects, their progress updates and residents' ratings."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from auth.models import Community, User
+from meetings.dbtypes import StrEnumType, UTCDateTime, enum_check, utcnow
+from meetings.extensions import db
+from meetings.meeting.models import AgendaItem, Meeting
+from meetings.polls.models import Poll
+from meetings.requests.models import ResidentRequest
+
+
+class Decision(enum.StrEnum):
+    """What a resolution records. Following a poll, it is the poll's stored
+    outcome and nothing else (``adopted`` for a decided choice)."""
+
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+
+    @property
+    def label(self):
+        return DECISION_LABELS[self]
+
+
+DECISION_LABELS = {
+    Decision.ADOPTED: _l("Agreed"),
+    Decision.REJECTED: _l("Not agreed"),
+}
+
+
+class ProjectStatus(enum.StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    SUSPENDED = "suspended"  # with a reason
+
+    @property
+    def label(self):
+        return PROJECT_STATUS_LABELS[self]
+
+
+PROJECT_STATUS_LABELS = {
+    ProjectStatus.PLANNED: _l("Planned"),
+    ProjectStatus.IN_PROGRESS: _l("In progress"),
+    ProjectStatus.COMPLETED: _l("Completed"),
+    ProjectStatus.SUSPENDED: _l("Suspended"),
+}
+
+PROJECT_TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
+    ProjectStatus.PLANNED: frozenset({ProjectStatus.IN_PROGRESS, ProjectStatus.SUSPENDED}),
+    ProjectStatus.IN_PROGRESS: frozenset({ProjectStatus.COMPLETED, ProjectStatus.SUSPENDED}),
+    ProjectStatus.SUSPENDED: frozenset({ProjectStatus.PLANNED, ProjectStatus.IN_PROGRESS}),
+    ProjectStatus.COMPLETED: frozenset(),
+}
+
+# The requests (居民诉求) a project answers.
+project_request = Table(
+    "project_request",
+    db.metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("request_id", ForeignKey("resident_request.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Project(db.Model):
+    """A 实事项目, e.g. 活动室改造出新 or 智慧音箱安装项目."""
+
+    __tablename__ = "project"
+    __table_args__ = (
+        enum_check("status", ProjectStatus),
+        CheckConstraint(
+            "progress_percent >= 0 AND progress_percent <= 100", name="progress_percent_range"
+        ),
+        CheckConstraint("budget IS NULL OR budget >= 0", name="budget_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # 物业 / 街道 / 社区 / a department: free text, with those as suggestions
+    responsible_unit: Mapped[str] = mapped_column(String(100))
+    # yuan; money is never a float
+    budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[ProjectStatus] = mapped_column(
+        StrEnumType(ProjectStatus, 12), default=ProjectStatus.PLANNED
+    )
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    progress_percent: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    community: Mapped[Community] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    resolutions: Mapped[list[Resolution]] = relationship(
+        back_populates="project", order_by=lambda: Resolution.id
+    )
+    requests: Mapped[list[ResidentRequest]] = relationship(
+        secondary=project_request, order_by=lambda: ResidentRequest.id
+    )
+    updates: Mapped[list[ProjectUpdate]] = relationship(
+        back_populates="project",
+        order_by=lambda: ProjectUpdate.id.desc(),
+        cascade="all, delete-orphan",
+    )
+    ratings: Mapped[list[ProjectRating]] = relationship(
+        back_populates="project", cascade="all, delete-orphan"
+    )
+
+
+class Resolution(db.Model):
+    """决议 / 协商成果: what a meeting decided on an agenda item."""
+
+    __tablename__ = "resolution"
+    __table_args__ = (enum_check("decision", Decision),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    agenda_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="SET NULL")
+    )
+    # the poll whose stored outcome it follows, if any
+    poll_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id"))
+    decision: Mapped[Decision] = mapped_column(StrEnumType(Decision, 10), default=Decision.ADOPTED)
+    text: Mapped[str] = mapped_column(Text)
+    # e.g. 先实地调研；音量由专人控制；播放时间8:00–20:00
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship()
+    agenda_item: Mapped[AgendaItem | None] = relationship()
+    poll: Mapped[Poll | None] = relationship()
+    project: Mapped[Project | None] = relationship(back_populates="resolutions")
+    created_by: Mapped[User | None] = relationship()
+
+
+class ProjectUpdate(db.Model):
+    """A progress report: date, percent, note and an optional photo."""
+
+    __tablename__ = "project_update"
+    __table_args__ = (
+        CheckConstraint("percent >= 0 AND percent <= 100", name="percent_range"),
+        enum_check("status", ProjectStatus),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    on_date: Mapped[date] = mapped_column(Date)
+    percent: Mapped[int]
+    note: Mapped[str] = mapped_column(Text, default="")
+    # the status the project moved to with this update, if it changed
+    status: Mapped[ProjectStatus | None] = mapped_column(StrEnumType(ProjectStatus, 12))
+    # a file under instance/uploads, named by the server (never by the uploader)
+    photo_filename: Mapped[str | None] = mapped_column(String(100))
+    photo_content_type: Mapped[str | None] = mapped_column(String(40))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship()
+
+
+class ProjectRating(db.Model):
+    """A resident's satisfaction with a completed project: once, 1 to 5."""
+
+    __tablename__ = "project_rating"
+    __table_args__ = (
+        UniqueConstraint("project_id", "user_id"),
+        CheckConstraint("score >= 1 AND score <= 5", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    score: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="ratings")
+    user: Mapped[User] = relationship()
