@@ -26,6 +26,7 @@ from meetings.meeting.views.common import (
     status_of,
     visible_meeting,
 )
+from meetings.polls import queries as poll_queries
 from meetings.requests import services as request_services
 from meetings.requests.models import RequestStatus
 from meetings.web import show_errors_on
@@ -86,6 +87,7 @@ def my_meetings():
     return render_template(
         "meeting/my_meetings.html",
         attendances=services.my_attendances(current_user),
+        waiting_polls=poll_queries.polls_waiting_for(current_user),
     )
 
 
@@ -128,6 +130,7 @@ def _render_show(meeting: Meeting, status: int = 200):
         mine=meeting.attendance_of(current_user),
         attendees=by_role(meeting.attendances),
         quorum=services.quorum(meeting),
+        deliberation=poll_queries.meeting_deliberation(current_user, meeting),
     ), status
 
 
