@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from meetings.dbtypes import utcnow
 from meetings.extensions import db
 from meetings.meeting import services
 from meetings.meeting.models import Attendance, Meeting, MeetingStatus
@@ -27,11 +28,12 @@ def test_seed_demo_makes_the_meetings_of_the_four_stories(seeded):
     assert "Demo meetings created: 4" in seeded.output
     meetings = meetings_by_title()
     statuses = sorted(m.status.value for m in meetings.values())
-    assert statuses == ["closed", "in_progress", "scheduled", "scheduled"]
+    assert statuses == ["closed", "closed", "closed", "in_progress"]
 
     room = meetings["182幢活动室改造出新协商议事会"]
     assert [t.title for t in room.topics] == ["活动室地板磨损"]
-    assert room.topics[0].status == RequestStatus.SCHEDULED
+    # resolved, and its project completed since (meetings.projects.demo)
+    assert room.topics[0].status == RequestStatus.CLOSED
     assert room.total_planned_minutes == 85
     roles = {a.role.value for a in room.attendances}
     assert {"cppcc_member", "owners_committee_rep", "party_member_rep", "resident_rep"} <= roles
@@ -42,7 +44,9 @@ def test_seed_demo_makes_the_meetings_of_the_four_stories(seeded):
     assert speakers.community.name == "竹韵社区"
     assert all(a.user.username.startswith("zhuyun-") for a in speakers.attendances)
     adverts = meetings["电梯轿厢广告清理协商会"]
-    assert adverts.closed_at < room.started_at
+    assert room.closed_at < speakers.started_at < speakers.closed_at < adverts.started_at
+    road = meetings["飞马转盘中心路通行协商会"]
+    assert road.status == MeetingStatus.IN_PROGRESS and road.started_at < utcnow()
 
 
 def test_seed_demo_twice_adds_no_meeting(seeded, runner):

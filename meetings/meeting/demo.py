@@ -1,7 +1,11 @@
 """Demo meetings of the four seed stories (DESIGN.md), for ``flask seed-demo``:
-one past and closed, one in progress, two scheduled — with agendas and
-attendees drawn from the invented demo residents. Built through the same
-services as the site; a meeting already there (same title) is left alone."""
+three past and closed (the activity room, the smart loudspeakers, the lift
+adverts), one in progress (the Feima roundabout road) — with agendas,
+attendees drawn from the invented demo residents, the proposals they tabled
+and the polls they voted in, cast and counted by the polls' services so that
+the results are real. Built through the same services as the site; a meeting
+already there (same title) is left alone. What the meetings resolved, and the
+projects that followed, are ``meetings.projects.demo``'s."""
 
 from __future__ import annotations
 
@@ -15,7 +19,29 @@ from meetings.extensions import db
 from meetings.meeting import checkin, services
 from meetings.meeting.models import Meeting, MeetingStatus
 from meetings.meeting.services.topics import TOPIC_STATUSES
-from meetings.requests.models import ResidentRequest
+from meetings.polls import services as poll_services
+from meetings.polls.models import Poll, Proposal
+from meetings.requests.models import RequestStatus, ResidentRequest
+
+
+@dataclass
+class DemoProposal:
+    item: int  # position of the agenda item
+    author: str  # username of an attendee
+    title: str
+    body: str = ""
+
+
+@dataclass
+class DemoPoll:
+    item: int  # position of the agenda item
+    title: str
+    kind: str  # yes_no_abstain: on the item's first proposal; else its proposals are the options
+    ballots: dict[str, str] = field(default_factory=dict)  # username → option code or title
+    secret: bool = True
+    # 举手表决: the number present and the hands per option code or title
+    in_room: tuple[int, dict[str, int]] | None = None
+    close: bool = True
 
 
 @dataclass
@@ -39,10 +65,12 @@ class DemoMeeting:
     scanned: list[str] = field(default_factory=list)  # checked in by QR code
     excused: list[str] = field(default_factory=list)
     online_url: str | None = None
+    proposals: list[DemoProposal] = field(default_factory=list)
+    polls: list[DemoPoll] = field(default_factory=list)
 
 
 DEMO_MEETINGS = [
-    # Story 3: adverts in the lift cars, dealt with by a short meeting.
+    # Story 3: adverts in the lift cars, dealt with the same day by a short meeting.
     DemoMeeting(
         community="东篱社区",
         title="电梯轿厢广告清理协商会",
@@ -71,14 +99,32 @@ DEMO_MEETINGS = [
         accepted=["dongli-05", "dongli-01", "dongli-11", "dongli-06", "dongli-12"],
         present=["dongli-05", "dongli-11", "dongli-06", "dongli-12"],
         excused=["dongli-01"],
+        proposals=[
+            DemoProposal(
+                2,
+                "dongli-12",
+                "三日内清理小广告，各幢电梯设统一公告栏",
+                "物业三日内清理全部电梯轿厢小广告；每部电梯安装一块统一公告栏，"
+                "今后张贴须先到物业服务中心登记。",
+            ),
+        ],
+        polls=[
+            DemoPoll(
+                2,
+                "是否同意清理方案",
+                "yes_no_abstain",
+                secret=False,
+                in_room=(4, {"yes": 4, "no": 0, "abstain": 0}),
+            ),
+        ],
     ),
     # Story 1: the worn floor of the activity room at building 182.
     DemoMeeting(
         community="东篱社区",
         title="182幢活动室改造出新协商议事会",
-        status=MeetingStatus.IN_PROGRESS,
-        days_from_now=0,
-        local_time=None,
+        status=MeetingStatus.CLOSED,
+        days_from_now=-40,
+        local_time=(19, 0),
         minutes=90,
         location="优山美地花园182幢一层社区活动室",
         description="活动室乒乓球室、舞蹈室地板磨损鼓包，墙面发霉，卫生间环境较差。"
@@ -107,17 +153,48 @@ DEMO_MEETINGS = [
         ],
         accepted=["dongli-02", "dongli-06", "dongli-04", "dongli-03", "dongli-01", "dongli-09"],
         declined=["dongli-10"],
-        present=["dongli-02", "dongli-06", "dongli-09", "dongli-07"],
+        present=["dongli-02", "dongli-06", "dongli-09", "dongli-07", "dongli-12"],
         scanned=["dongli-03", "dongli-04"],
         excused=["dongli-10"],
+        proposals=[
+            DemoProposal(
+                4,
+                "dongli-06",
+                "全面改造出新：地板、墙面、卫生间",
+                "乒乓球室、舞蹈室更换防滑地胶；墙面除霉翻新；卫生间重新改造并加装扶手。"
+                "物业估算约8.6万元。",
+            ),
+            DemoProposal(
+                4,
+                "dongli-03",
+                "先更换乒乓球室和舞蹈室地板",
+                "先解决最危险的地板，墙面和卫生间明年再做，约3.2万元。",
+            ),
+        ],
+        polls=[
+            DemoPoll(
+                4,
+                "选择活动室改造方案",
+                "single",
+                ballots={
+                    "dongli-02": "全面改造出新：地板、墙面、卫生间",
+                    "dongli-06": "全面改造出新：地板、墙面、卫生间",
+                    "dongli-04": "全面改造出新：地板、墙面、卫生间",
+                    "dongli-09": "全面改造出新：地板、墙面、卫生间",
+                    "dongli-07": "全面改造出新：地板、墙面、卫生间",
+                    "dongli-03": "先更换乒乓球室和舞蹈室地板",
+                    "dongli-12": "全面改造出新：地板、墙面、卫生间",
+                },
+            ),
+        ],
     ),
-    # Story 4: the congested internal road at the Feima roundabout.
+    # Story 4: the congested internal road at the Feima roundabout, under way now.
     DemoMeeting(
         community="东篱社区",
         title="飞马转盘中心路通行协商会",
-        status=MeetingStatus.SCHEDULED,
-        days_from_now=6,
-        local_time=(19, 0),
+        status=MeetingStatus.IN_PROGRESS,
+        days_from_now=0,
+        local_time=None,
         minutes=120,
         location="优山美地花园物业服务中心会议室",
         description="中心路车流人流增长，车辆乱停乱放，早晚高峰出行不畅。"
@@ -142,16 +219,36 @@ DEMO_MEETINGS = [
             ("dongli-11", "grid_leader"),
             ("dongli-09", "observer"),
         ],
-        accepted=["dongli-08", "dongli-06", "dongli-12"],
+        accepted=["dongli-08", "dongli-06", "dongli-12", "dongli-01", "dongli-04"],
         declined=["dongli-09"],
+        present=["dongli-06", "dongli-12", "dongli-11"],
+        scanned=["dongli-08", "dongli-04"],
         online_url="https://meeting.example.org/dongli/feima",
+        proposals=[
+            DemoProposal(5, "dongli-08", "道路中央设置隔离栏", "对接交警五大队，早晚高峰分流。"),
+            DemoProposal(
+                5, "dongli-12", "划定停车位，制定停车规则", "由物业和业委会起草，违停劝离。"
+            ),
+            DemoProposal(
+                5, "dongli-06", "纳入市政道路管理", "由社区联系挂钩单位，对接民政局等部门。"
+            ),
+        ],
+        polls=[
+            DemoPoll(
+                5,
+                "选择中心路整治方案",
+                "single",
+                ballots={"dongli-08": "道路中央设置隔离栏", "dongli-06": "纳入市政道路管理"},
+                close=False,
+            ),
+        ],
     ),
     # Story 2: smart loudspeakers proposed by the street office.
     DemoMeeting(
         community="竹韵社区",
         title="智慧音箱安装项目协商会",
-        status=MeetingStatus.SCHEDULED,
-        days_from_now=10,
+        status=MeetingStatus.CLOSED,
+        days_from_now=-20,
         local_time=(15, 0),
         minutes=90,
         location="竹韵社区党群服务中心二楼会议室",
@@ -177,7 +274,43 @@ DEMO_MEETINGS = [
             ("zhuyun-11", "grid_leader"),
             ("zhuyun-10", "expert"),
         ],
-        accepted=["zhuyun-02", "zhuyun-04", "zhuyun-10"],
+        accepted=[
+            "zhuyun-02",
+            "zhuyun-05",
+            "zhuyun-06",
+            "zhuyun-08",
+            "zhuyun-04",
+            "zhuyun-01",
+            "zhuyun-03",
+            "zhuyun-10",
+        ],
+        present=["zhuyun-02", "zhuyun-05", "zhuyun-06", "zhuyun-08", "zhuyun-11", "zhuyun-10"],
+        scanned=["zhuyun-04", "zhuyun-01", "zhuyun-03"],
+        proposals=[
+            DemoProposal(
+                4,
+                "zhuyun-02",
+                "有条件安装智慧音箱",
+                "先做现场勘查，音箱远离卧室窗户；音量由物业专人控制；每天8:00–20:00播放。",
+            ),
+        ],
+        polls=[
+            DemoPoll(
+                4,
+                "是否同意有条件安装智慧音箱",
+                "yes_no_abstain",
+                ballots={
+                    "zhuyun-02": "yes",
+                    "zhuyun-05": "yes",
+                    "zhuyun-06": "yes",
+                    "zhuyun-08": "yes",
+                    "zhuyun-04": "yes",
+                    "zhuyun-01": "yes",
+                    "zhuyun-03": "no",
+                    "zhuyun-11": "abstain",
+                },
+            ),
+        ],
     ),
 ]
 
@@ -249,26 +382,91 @@ def _build(demo: DemoMeeting, community: Community, now: datetime) -> Meeting:
         for username in demo.scanned:
             user = people[username]
             services.check_in_with_token(user, checkin.make_token(meeting.id, user.id))
+        _deliberate(demo, meeting, people)
     if demo.status == MeetingStatus.CLOSED:
         services.transition_meeting(secretary, meeting, MeetingStatus.CLOSED)
-    _date_back(meeting, starts_at, demo.minutes)
+    _date_back(meeting, starts_at, demo.minutes, since=now)
     return meeting
 
 
-def _date_back(meeting: Meeting, starts_at: datetime, minutes: int) -> None:
-    """Make the steps of a past or running meeting look as they happened."""
+def _deliberate(demo: DemoMeeting, meeting: Meeting, people: dict[str, User]) -> None:
+    """The proposals tabled and the polls voted in the room, through the polls'
+    services: ballots cast one by one and counted at the close."""
+    secretary = people[demo.host]
+    items = {item.position: item for item in meeting.agenda_items}
+    tabled: dict[int, list[Proposal]] = {}
+    for proposal in demo.proposals:
+        tabled.setdefault(proposal.item, []).append(
+            poll_services.table_proposal(
+                people[proposal.author], items[proposal.item], proposal.title, proposal.body
+            )
+        )
+    for demo_poll in demo.polls:
+        proposals = tabled.get(demo_poll.item, [])
+        if demo_poll.kind == "yes_no_abstain":
+            options = [poll_services.OptionSpec(proposal_id=proposals[0].id)] if proposals else []
+        else:
+            options = [poll_services.OptionSpec(proposal_id=p.id) for p in proposals]
+        poll = poll_services.create_poll(
+            secretary,
+            items[demo_poll.item],
+            poll_services.PollSpec(
+                title=demo_poll.title,
+                kind=demo_poll.kind,
+                options=options,
+                secret=demo_poll.secret and demo_poll.in_room is None,
+                in_room=demo_poll.in_room is not None,
+            ),
+        )
+        poll_services.open_poll(secretary, poll)
+        option_of = {(o.code.value if o.code else o.label): o.id for o in poll.options}
+        if demo_poll.in_room is not None:
+            present, hands = demo_poll.in_room
+            counts = {option_of[key]: number for key, number in hands.items()}
+            poll_services.record_in_room_result(secretary, poll, present, counts)
+            continue
+        for username, choice in demo_poll.ballots.items():
+            poll_services.cast_ballot(people[username], poll, [option_of[choice]])
+        if demo_poll.close:
+            poll_services.close_poll(secretary, poll)
+
+
+def _date_back(meeting: Meeting, starts_at: datetime, minutes: int, since: datetime) -> None:
+    """Make the steps of a past or running meeting look as they happened
+    (``since``: when the demo began writing them)."""
     if meeting.status not in (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED):
         return
     meeting.created_at = meeting.scheduled_at = starts_at - timedelta(days=3)
     meeting.started_at = starts_at
     if meeting.status == MeetingStatus.CLOSED:
         meeting.closed_at = starts_at + timedelta(minutes=minutes)
+    for topic in meeting.topics:
+        for event in topic.events:
+            if event.at >= since and event.to_status == RequestStatus.SCHEDULED:
+                event.at = meeting.scheduled_at
+            elif event.at >= since and event.to_status == RequestStatus.DELIBERATED:
+                event.at = meeting.closed_at or event.at
     for attendance in meeting.attendances:
         attendance.invited_at = attendance.notified_at = meeting.scheduled_at
         if attendance.rsvp_at is not None:
             attendance.rsvp_at = starts_at - timedelta(days=1)
         if attendance.checked_in_at is not None:
             attendance.checked_in_at = starts_at - timedelta(minutes=5)
+    item_ids = [item.id for item in meeting.agenda_items]
+    now = utcnow()
+    for number, proposal in enumerate(
+        db.session.scalars(
+            db.select(Proposal).where(Proposal.agenda_item_id.in_(item_ids)).order_by(Proposal.id)
+        ),
+        start=1,
+    ):
+        proposal.created_at = min(starts_at + timedelta(minutes=5 * number), now)
+    for poll in db.session.scalars(db.select(Poll).where(Poll.agenda_item_id.in_(item_ids))):
+        poll.created_at = poll.opened_at = min(starts_at + timedelta(minutes=minutes // 2), now)
+        if poll.closed_at is not None:
+            poll.closed_at = poll.opened_at + timedelta(minutes=10)
+            if poll.result_entered_at is not None:
+                poll.result_entered_at = poll.closed_at
 
 
 def seed_meetings() -> int:

@@ -127,6 +127,27 @@ class Project(db.Model):
         back_populates="project", cascade="all, delete-orphan"
     )
 
+    @property
+    def is_completed(self) -> bool:
+        return self.status == ProjectStatus.COMPLETED
+
+    @property
+    def next_statuses(self) -> list[ProjectStatus]:
+        """Where a progress update can take it from here, in the enumeration's order."""
+        return [status for status in ProjectStatus if status in PROJECT_TRANSITIONS[self.status]]
+
+    @property
+    def conditions(self) -> list[str]:
+        """The conditions its agreed resolutions carry into it (e.g. 先实地勘查)."""
+        return [
+            resolution.conditions
+            for resolution in self.resolutions
+            if resolution.conditions and resolution.decision == Decision.ADOPTED
+        ]
+
+    def __repr__(self) -> str:
+        return f"<Project {self.id} {self.status} {self.title}>"
+
 
 class Resolution(db.Model):
     """决议 / 协商成果: what a meeting decided on an agenda item."""

@@ -1,0 +1,301 @@
+"""API: resolutions, projects, progress updates and ratings (API.md
+"Resolutions, projects, minutes"). Projects are public: their list and pages
+need no token."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from flask_babel import gettext as _
+from marshmallow import fields, validate
+
+from auth.models import User
+from meetings.api.core import (
+    BEARER,
+    BaseSchema,
+    Id,
+    LocalDateTime,
+    PageArgs,
+    blueprint,
+    current_api_user,
+    list_schema,
+    paginate,
+    token_required,
+)
+from meetings.dbtypes import MAX_ID
+from meetings.errors import NotAllowed
+from meetings.extensions import db
+from meetings.meeting import services as meeting_services
+from meetings.projects import services
+from meetings.projects.models import Decision, ProjectStatus
+from meetings.projects.services.resolutions import DESCRIPTION_MAX
+
+bp = blueprint("api_projects", "Resolutions (决议), projects (实事项目), progress and ratings")
+
+STATUS_CODES = [status.value for status in ProjectStatus]
+DECISION_CODES = [decision.value for decision in Decision]
+BUDGET_HELP = 'yuan, two decimals at most: 86000, "86000.00"; given back as a string'
+
+
+def _optional_user() -> User | None:
+    """The token's user; none without a token, but a token that does not work
+    is refused (401), not ignored."""
+    if request.headers.get("Authorization"):
+        return current_api_user()
+    return None
+
+
+# --- schemas --------------------------------------------------------------------------
+
+
+class ProjectInSchema(BaseSchema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=services.TITLE_MAX))
+    responsible_unit = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=services.UNIT_MAX),
+        metadata={"description": "物业 / 街道 / 社区 or any other unit"},
+    )
+    due_date = fields.Date(required=True, metadata={"description": "YYYY-MM-DD"})
+    budget = fields.Decimal(
+        load_default=None, allow_none=True, as_string=True, metadata={"description": BUDGET_HELP}
+    )
+    description = fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX))
+
+
+class ResolutionCreateSchema(BaseSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=services.TEXT_MAX))
+    poll_id = Id(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "a closed poll of this meeting; the decision follows its result"},
+    )
+    agenda_item_id = Id(load_default=None, allow_none=True)
+    decision = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(DECISION_CODES),
+        metadata={"description": "with a poll: must be what the poll decided (else 422)"},
+    )
+    conditions = fields.String(
+        load_default="", validate=validate.Length(max=services.CONDITIONS_MAX)
+    )
+    project = fields.Nested(
+        ProjectInSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "a new project this resolution opens"},
+    )
+    project_id = Id(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "an existing project of the community it adds to"},
+    )
+
+
+class ResolutionSchema(BaseSchema):
+    id = fields.Integer()
+    meeting_id = fields.Integer()
+    agenda_item_id = fields.Integer(allow_none=True)
+    poll_id = fields.Integer(allow_none=True)
+    poll_outcome = fields.String(attribute="poll.outcome", allow_none=True)
+    decision = fields.String(metadata={"enum": DECISION_CODES})
+    text = fields.String()
+    conditions = fields.String()
+    project_id = fields.Integer(allow_none=True)
+    created_at = LocalDateTime()
+
+
+class ProjectSchema(BaseSchema):
+    """A project as the list shows it (a board card)."""
+
+    id = fields.Integer(attribute="project.id")
+    community_id = fields.Integer(attribute="project.community_id")
+    community_name = fields.String(attribute="project.community.name")
+    title = fields.String(attribute="project.title")
+    responsible_unit = fields.String(attribute="project.responsible_unit")
+    budget = fields.Decimal(attribute="project.budget", as_string=True, allow_none=True)
+    due_date = fields.Date(attribute="project.due_date", allow_none=True)
+    status = fields.String(attribute="project.status", metadata={"enum": STATUS_CODES})
+    suspended_reason = fields.String(attribute="project.suspended_reason", allow_none=True)
+    progress_percent = fields.Integer(attribute="project.progress_percent")
+    is_overdue = fields.Boolean(
+        metadata={"description": "past its due date (community's time zone), not completed"}
+    )
+    completed_at = LocalDateTime(attribute="project.completed_at", allow_none=True)
+    rating_count = fields.Integer(attribute="rating.count")
+    rating_average = fields.Float(attribute="rating.average", allow_none=True)
+
+
+class UpdateSchema(BaseSchema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    on_date = fields.Date()
+    progress_percent = fields.Integer(attribute="percent")
+    note = fields.String()
+    status = fields.String(
+        allow_none=True,
+        metadata={"enum": STATUS_CODES, "description": "the state it moved to, if it changed"},
+    )
+    photo_url = fields.Method("_photo_url", allow_none=True)
+    author_name = fields.String(attribute="author.display_name", allow_none=True)
+    created_at = LocalDateTime()
+
+    def _photo_url(self, update):
+        if update.photo_filename is None:
+            return None
+        return url_for("projects.photo", project_id=update.project_id, update_id=update.id)
+
+
+class RequestRefSchema(BaseSchema):
+    id = fields.Integer()
+    title = fields.String()
+
+
+class ProjectDetailSchema(ProjectSchema):
+    description = fields.String(attribute="project.description")
+    conditions = fields.List(fields.String(), attribute="project.conditions")
+    resolutions = fields.List(fields.Nested(ResolutionSchema), attribute="project.resolutions")
+    requests = fields.List(fields.Nested(RequestRefSchema), attribute="project.requests")
+    updates = fields.Method("_updates")
+
+    def _updates(self, card):
+        return UpdateSchema(many=True).dump(services.updates_of(card.project))
+
+
+class ProjectListArgs(PageArgs):
+    # not Id(): a query string's number is text, so no strict integer here
+    community_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUS_CODES))
+
+
+class UpdateCreateSchema(BaseSchema):
+    progress_percent = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=100)
+    )
+    note = fields.String(required=True, validate=validate.Length(min=1, max=services.NOTE_MAX))
+    status = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(STATUS_CODES),
+        metadata={
+            "description": "planned → in_progress → completed; suspended (the note is the "
+            "reason) and back. Leave out for no change."
+        },
+    )
+    on_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "today"})
+
+
+class RatingCreateSchema(BaseSchema):
+    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(load_default="", validate=validate.Length(max=services.COMMENT_MAX))
+
+
+class RatingSchema(BaseSchema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    score = fields.Integer()
+    comment = fields.String()
+    created_at = LocalDateTime()
+
+
+# --- resolutions ----------------------------------------------------------------------
+
+
+@bp.post("/meetings/<int:meeting_id>/resolutions")
+@bp.doc(**BEARER)
+@token_required
+@bp.arguments(ResolutionCreateSchema)
+@bp.response(201, ResolutionSchema)
+@bp.alt_response(409, description="conflict: the meeting is not in progress or closed")
+def record_resolution(data, meeting_id: int):
+    """Record a resolution of the meeting (its secretary), following a closed
+    poll's result if ``poll_id`` is given, opening (``project``) or adding to
+    (``project_id``) a project."""
+    actor = current_api_user()
+    meeting = meeting_services.get_visible_meeting(actor, meeting_id)
+    project = data["project"]
+    spec = services.ResolutionSpec(
+        text=data["text"],
+        poll_id=data["poll_id"],
+        agenda_item_id=data["agenda_item_id"],
+        decision=data["decision"],
+        conditions=data["conditions"],
+        project=services.ProjectSpec(**project) if project is not None else None,
+        project_id=data["project_id"],
+    )
+    resolution = services.record_resolution(actor, meeting, spec)
+    db.session.commit()
+    return resolution
+
+
+@bp.get("/meetings/<int:meeting_id>/resolutions")
+@bp.doc(**BEARER)
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, list_schema(ResolutionSchema, "ResolutionList"))
+def list_resolutions(args, meeting_id: int):
+    """A meeting's resolutions: for its attendees and secretary while it runs,
+    for everyone who may see the meeting once it has closed."""
+    user = _optional_user()
+    meeting = meeting_services.get_visible_meeting(user, meeting_id)
+    if not services.can_see_resolutions(user, meeting):
+        raise NotAllowed(_("The resolutions are shown to everyone once the meeting has closed."))
+    items = services.resolutions_of(meeting)
+    start = (args["page"] - 1) * args["per_page"]
+    return {"items": items[start : start + args["per_page"]], "total": len(items)}
+
+
+# --- projects -------------------------------------------------------------------------
+
+
+@bp.get("/projects")
+@bp.arguments(ProjectListArgs, location="query")
+@bp.response(200, list_schema(ProjectSchema, "ProjectList"))
+def list_projects(args):
+    """Projects, of one community and/or status: open to all, no token needed.
+    Board order: in progress, planned, suspended, completed; then by due date."""
+    status = ProjectStatus(args["status"]) if args["status"] else None
+    page = paginate(services.projects_statement(args["community_id"], status), args)
+    return {"items": services.cards_for(page["items"]), "total": page["total"]}
+
+
+@bp.get("/projects/<int:project_id>")
+@bp.response(200, ProjectDetailSchema)
+def get_project(project_id: int):
+    """A project with its conditions, resolutions, requests and progress updates."""
+    return services.cards_for([services.get_project(project_id)])[0]
+
+
+@bp.post("/projects/<int:project_id>/updates")
+@bp.doc(**BEARER)
+@token_required
+@bp.arguments(UpdateCreateSchema)
+@bp.response(201, UpdateSchema)
+@bp.alt_response(409, description="invalid_transition")
+def add_update(data, project_id: int):
+    """Report progress (the community's secretary). Completing sets 100 % and
+    closes the requests behind the project; requesters and proposal authors
+    are notified."""
+    update = services.add_progress_update(
+        current_api_user(),
+        services.get_project(project_id),
+        data["progress_percent"],
+        data["note"],
+        data["status"],
+        on_date=data["on_date"],
+    )
+    db.session.commit()
+    return update
+
+
+@bp.post("/projects/<int:project_id>/ratings")
+@bp.doc(**BEARER)
+@token_required
+@bp.arguments(RatingCreateSchema)
+@bp.response(201, RatingSchema)
+@bp.alt_response(409, description="conflict: already rated, or not completed")
+def rate_project(data, project_id: int):
+    """Rate a completed project, once (a member of its community)."""
+    rating = services.rate_project(
+        current_api_user(), services.get_project(project_id), data["score"], data["comment"]
+    )
+    db.session.commit()
+    return rating

@@ -1,0 +1,119 @@
+"""Lookups, permission checks and small helpers shared by the project services."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from auth import permissions
+from auth.models import User
+from meetings.errors import NotFound, ValidationFailed
+from meetings.extensions import db
+from meetings.meeting.models import Meeting, MeetingStatus
+from meetings.meeting.permissions import can_manage_meeting, can_view_meeting, is_insider
+from meetings.meeting.services.common import zone
+from meetings.projects.models import Project, ProjectRating, ProjectUpdate
+
+TEXT_MAX = 10_000
+CONDITIONS_MAX = 4_000
+TITLE_MAX = 200
+DESCRIPTION_MAX = 10_000
+UNIT_MAX = 100
+NOTE_MAX = 4_000
+COMMENT_MAX = 2_000
+# Suggestions for the responsible unit (责任单位); any other text is allowed.
+RESPONSIBLE_UNITS = ("物业", "街道", "社区")
+# A resolution is recorded during the meeting or after it, until the minutes are out.
+RESOLVING_MEETING = frozenset({MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED})
+
+
+def _invalid(name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(_("Please correct the marked fields."), {name: [message]})
+
+
+def _text(value: str | None, name: str, maximum: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise _invalid(name, _("Please fill this in."))
+    if len(value) > maximum:
+        raise _invalid(name, _("At most %(n)d characters.", n=maximum))
+    return value
+
+
+def today() -> date:
+    """Today in the communities' time zone (config ``TIMEZONE``)."""
+    return datetime.now(zone()).date()
+
+
+def link_to(project: Project) -> str:
+    """The project's page (``projects.show``), built by hand because services
+    also run outside a web request (the demo data, the CLI)."""
+    return f"/projects/{project.id}"
+
+
+# --- lookups and permissions ------------------------------------------------------------
+
+
+def get_project(project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise NotFound(_("No such project."))
+    return project
+
+
+def get_update(update_id: int) -> ProjectUpdate:
+    update = db.session.get(ProjectUpdate, update_id)
+    if update is None:
+        raise NotFound(_("No such progress update."))
+    return update
+
+
+def can_manage_project(user: User | None, project: Project) -> bool:
+    """The community's secretary (or an administrator) reports progress."""
+    return permissions.can_manage(user, project.community)
+
+
+def has_rated(user: User | None, project: Project) -> bool:
+    if not permissions.is_authenticated(user):
+        return False
+    return (
+        db.session.scalar(
+            select(ProjectRating.id).where(
+                ProjectRating.project_id == project.id, ProjectRating.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def can_rate(user: User | None, project: Project) -> bool:
+    """A member of the community, once, when the project is completed."""
+    return (
+        project.is_completed
+        and permissions.is_member(user, project.community)
+        and not has_rated(user, project)
+    )
+
+
+def can_see_resolutions(user: User | None, meeting: Meeting) -> bool:
+    """Attendees and the secretary while the meeting runs; everyone who may
+    see the meeting once it has closed."""
+    if is_insider(user, meeting):
+        return True
+    return can_view_meeting(user, meeting) and meeting.status in (
+        MeetingStatus.CLOSED,
+        MeetingStatus.MINUTES_PUBLISHED,
+    )
+
+
+def can_record_resolution(user: User | None, meeting: Meeting) -> bool:
+    return can_manage_meeting(user, meeting) and meeting.status in RESOLVING_MEETING
+
+
+def is_overdue(project: Project, on: date | None = None) -> bool:
+    """Past its due date (in the community's time zone) and not completed."""
+    if project.due_date is None or project.is_completed:
+        return False
+    return project.due_date < (on or today())

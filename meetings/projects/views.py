@@ -1,0 +1,270 @@
+"""Pages of resolutions and projects: the community's board (挂图作战), a
+project's page with its progress timeline, the secretary's progress form and
+the residents' rating form, the photos, and the secretary's resolution form
+for a meeting (linked from the meeting page, see ``meeting_outcome``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from auth import permissions
+from auth.models import Community
+from meetings.errors import Conflict, DomainError, InvalidTransition, NotAllowed
+from meetings.extensions import db
+from meetings.meeting import services as meeting_services
+from meetings.meeting.models import Meeting
+from meetings.meeting.permissions import can_manage_meeting
+from meetings.projects import services, uploads
+from meetings.projects.forms import (
+    RESOLUTION_FIELDS,
+    UPDATE_FIELDS,
+    ProgressForm,
+    RatingForm,
+    ResolutionForm,
+)
+from meetings.projects.models import Project, ProjectStatus, Resolution
+from meetings.requests import services as request_services
+from meetings.requests.models import ResidentRequest
+from meetings.web import show_errors_on
+
+bp = Blueprint("projects", __name__)
+
+
+def _status_of(form) -> int:
+    """422 for a form shown again with its problems."""
+    return 422 if form.errors or form.form_errors else 200
+
+
+# --- for the meeting and request pages ---------------------------------------------------
+
+
+@dataclass
+class MeetingOutcome:
+    visible: bool
+    resolutions: list[Resolution]
+    can_record: bool
+
+
+@bp.app_template_global()
+def meeting_outcome(meeting: Meeting) -> MeetingOutcome:
+    """The meeting page's resolutions section (``projects/_meeting_resolutions.html``)."""
+    if not services.can_see_resolutions(current_user, meeting):
+        return MeetingOutcome(False, [], False)
+    return MeetingOutcome(
+        True,
+        services.resolutions_of(meeting),
+        services.can_record_resolution(current_user, meeting),
+    )
+
+
+@bp.app_template_global()
+def request_outcome(item: ResidentRequest) -> services.RequestOutcome:
+    """The request page's outcome section (``projects/_request_outcome.html``);
+    the request page itself is only for the requester and the secretary."""
+    return services.outcome_of_request(item)
+
+
+# --- the board ----------------------------------------------------------------------------
+
+
+@bp.get("/communities/<int:community_id>/projects")
+def board(community_id: int):
+    """Every project of the community as a card, filterable by status: open to all."""
+    community = db.get_or_404(Community, community_id)
+    wanted = request.args.get("status", "")
+    status = ProjectStatus(wanted) if wanted in set(ProjectStatus) else None
+    return render_template(
+        "projects/board.html",
+        community=community,
+        summary=services.board_summary(community, status),
+        status=status,
+        can_manage=permissions.can_manage(current_user, community),
+    )
+
+
+# --- a project's page ---------------------------------------------------------------------
+
+
+def _render_show(
+    project: Project,
+    update_form: ProgressForm | None = None,
+    rating_form: RatingForm | None = None,
+    status: int = 200,
+):
+    can_manage = services.can_manage_project(current_user, project)
+    if update_form is None and can_manage and not project.is_completed:
+        update_form = ProgressForm(project)
+    if rating_form is None and services.can_rate(current_user, project):
+        rating_form = RatingForm()
+    card = services.cards_for([project])[0]
+    return render_template(
+        "projects/show.html",
+        project=project,
+        card=card,
+        updates=services.updates_of(project),
+        ratings=services.ratings_of(project) if project.is_completed else [],
+        can_manage=can_manage,
+        update_form=update_form,
+        rating_form=rating_form,
+        is_member=permissions.is_member(current_user, project.community),
+        has_rated=services.has_rated(current_user, project),
+        viewable_request_ids={
+            item.id for item in project.requests if request_services.can_view(current_user, item)
+        },
+        photo_max_mb=f"{uploads.max_bytes() / 1024 / 1024:.1f}".removesuffix(".0"),
+    ), status
+
+
+@bp.get("/projects/<int:project_id>")
+def show(project_id: int):
+    return _render_show(services.get_project(project_id))
+
+
+@bp.post("/projects/<int:project_id>/updates")
+@login_required
+def add_update(project_id: int):
+    project = services.get_project(project_id)
+    if not services.can_manage_project(current_user, project):
+        abort(403)
+    form = ProgressForm(project)
+    if not form.validate_on_submit():
+        return _render_show(project, update_form=form, status=_status_of(form))
+    photo = None
+    saved = False
+    try:
+        if form.photo.data:
+            photo = uploads.store_photo(form.photo.data.stream)
+        update = services.add_progress_update(
+            current_user,
+            project,
+            form.percent.data,
+            form.note.data,
+            form.status.data or None,
+            photo,
+            form.on_date.data,
+        )
+        db.session.commit()
+        saved = True
+    except InvalidTransition as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return _render_show(project, update_form=form, status=409)
+    except DomainError as error:
+        db.session.rollback()
+        show_errors_on(form, error, UPDATE_FIELDS)
+        return _render_show(project, update_form=form, status=_status_of(form))
+    finally:
+        if not saved:
+            uploads.discard(photo)
+    if update.status == ProjectStatus.COMPLETED:
+        flash(_("The project is completed. Residents can now rate it."), "success")
+    else:
+        flash(_("Progress recorded: %(percent)d%%.", percent=update.percent), "success")
+    return redirect(url_for("projects.show", project_id=project.id, _anchor="updates"))
+
+
+@bp.post("/projects/<int:project_id>/ratings")
+@login_required
+def rate(project_id: int):
+    project = services.get_project(project_id)
+    if not permissions.is_member(current_user, project.community):
+        abort(403)
+    if not project.is_completed:
+        # there is no rating form on its page: the error page says why
+        raise Conflict(_("A project can be rated once it is completed."))
+    form = RatingForm()
+    if not form.validate_on_submit():
+        return _render_show(project, rating_form=form, status=_status_of(form))
+    try:
+        services.rate_project(current_user, project, form.score.data, form.comment.data)
+        db.session.commit()
+    except Conflict as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return _render_show(project, rating_form=form, status=409)
+    except DomainError as error:
+        db.session.rollback()
+        show_errors_on(form, error)
+        return _render_show(project, rating_form=form, status=_status_of(form))
+    flash(_("Thank you for your rating."), "success")
+    return redirect(url_for("projects.show", project_id=project.id, _anchor="ratings"))
+
+
+@bp.get("/projects/<int:project_id>/updates/<int:update_id>/photo")
+def photo(project_id: int, update_id: int):
+    """A progress photo, with the type stored when it was checked, never sniffed."""
+    update = services.get_update(update_id)
+    if update.project_id != project_id or update.photo_filename is None:
+        abort(404)
+    path = uploads.path_of(update.photo_filename)
+    if path is None or not path.is_file() or update.photo_content_type not in uploads.CONTENT_TYPES:
+        abort(404)
+    response = send_file(
+        path, mimetype=update.photo_content_type, conditional=True, max_age=7 * 24 * 3600
+    )
+    extension = path.suffix
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="project-{project_id}-{update.id}{extension}"'
+    )
+    return response
+
+
+# --- the secretary's resolution form -----------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/resolutions/new", methods=["GET", "POST"])
+@login_required
+def new_resolution(meeting_id: int):
+    meeting = meeting_services.get_visible_meeting(current_user, meeting_id, full=True)
+    if not can_manage_meeting(current_user, meeting):
+        abort(403)
+    form = ResolutionForm(
+        meeting.agenda_items,
+        services.closed_polls(meeting),
+        services.open_projects(meeting.community),
+    )
+    if request.method == "GET":
+        form.poll_id.data = request.args.get("poll_id", 0, type=int)
+        form.agenda_item_id.data = request.args.get("agenda_item_id", 0, type=int)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            resolution = services.record_resolution(current_user, meeting, form.spec())
+            db.session.commit()
+        except NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except Conflict as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            status = 409
+        except DomainError as error:
+            db.session.rollback()
+            show_errors_on(form, error, RESOLUTION_FIELDS)
+            status = 422
+        else:
+            if resolution.project is not None:
+                flash(
+                    _(
+                        "The resolution is recorded, with the project “%(title)s”.",
+                        title=resolution.project.title,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("The resolution is recorded."), "success")
+            return redirect(url_for("meeting.show", meeting_id=meeting.id, _anchor="resolutions"))
+    elif form.is_submitted():
+        status = _status_of(form)
+    return render_template(
+        "projects/resolution_form.html",
+        meeting=meeting,
+        form=form,
+        can_record=services.can_record_resolution(current_user, meeting),
+        units=services.RESPONSIBLE_UNITS,
+    ), status

@@ -1,0 +1,94 @@
+"""The demo resolutions and projects of the seed stories (``flask seed-demo``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from meetings.extensions import db
+from meetings.polls.models import Poll
+from meetings.projects import services
+from meetings.projects.models import Project, ProjectUpdate, Resolution
+from meetings.requests.models import RequestStatus, ResidentRequest
+
+
+@pytest.fixture
+def seeded(runner, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-password-1")
+    monkeypatch.setenv("ADMIN_PASSWORD", "admin-password-1")
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def projects_by_title() -> dict[str, Project]:
+    return {p.title: p for p in db.session.scalars(db.select(Project))}
+
+
+def test_the_stories_have_their_resolutions_and_projects(seeded, app):
+    assert "Demo resolutions created: 3" in seeded.output
+    projects = projects_by_title()
+
+    room = projects["182幢活动室改造出新"]
+    assert room.community.name == "东篱社区" and room.responsible_unit == "物业"
+    assert room.status == "completed" and room.progress_percent == 100
+    assert str(room.budget) == "86000.00"
+    (resolution,) = room.resolutions
+    assert resolution.decision == "adopted" and resolution.poll.outcome == "decided"
+    assert resolution.poll.title == "选择活动室改造方案"
+    stats = services.rating_stats([room.id])[room.id]
+    assert stats.count == 5 and stats.average == 4.6
+    request = db.session.scalar(
+        db.select(ResidentRequest).where(ResidentRequest.title == "活动室地板磨损")
+    )
+    assert (
+        request.status == RequestStatus.CLOSED
+        and room in services.outcome_of_request(request).projects
+    )
+    photos = [u.photo_filename for u in room.updates if u.photo_filename]
+    assert len(photos) == 3
+    assert all((Path(app.instance_path) / "uploads" / name).is_file() for name in photos)
+
+    speakers = projects["智慧音箱安装项目"]
+    assert speakers.community.name == "竹韵社区" and speakers.status == "in_progress"
+    assert speakers.conditions == [
+        "安装前先做现场勘查，音箱远离卧室窗户；音量由物业代表杜明辉专人控制；"
+        "播放时段为每天8:00–20:00。"
+    ]
+    assert speakers.resolutions[0].poll.outcome == "adopted"
+    assert not services.is_overdue(speakers)
+
+    boards = projects["电梯轿厢统一公告栏"]
+    assert services.is_overdue(boards)
+    assert boards.resolutions[0].poll.in_room
+
+    for poll in db.session.scalars(db.select(Poll)):
+        if poll.title != "选择中心路整治方案":
+            assert poll.status == "closed" and poll.cast_count > 0
+
+
+def test_seed_demo_twice_adds_no_resolution(seeded, runner):
+    counts = (
+        db.session.scalar(db.select(db.func.count(Resolution.id))),
+        db.session.scalar(db.select(db.func.count(ProjectUpdate.id))),
+    )
+    again = runner.invoke(args=["seed-demo"])
+    assert "Demo resolutions created: 0" in again.output
+    assert counts == (
+        db.session.scalar(db.select(db.func.count(Resolution.id))),
+        db.session.scalar(db.select(db.func.count(ProjectUpdate.id))),
+    )
+
+
+def test_the_demo_boards_and_project_pages_show(seeded, client):
+    for project in projects_by_title().values():
+        board = client.get(f"/communities/{project.community_id}/projects")
+        assert board.status_code == 200
+        assert project.title in board.get_data(as_text=True)
+        assert client.get(f"/projects/{project.id}").status_code == 200
+        for update in project.updates:
+            if update.photo_filename:
+                photo = client.get(f"/projects/{project.id}/updates/{update.id}/photo")
+                assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+                photo.close()
