@@ -1,3 +1,15 @@
+"""The append-only audit log: who did what, when.
+
+Each entry carries ``prev_hash``, the ``hash`` of the entry before it (sixty-four
+zeros for the first), and its own ``hash`` over that and its content, so an
+entry changed, removed or slipped in afterwards breaks the chain at that point
+(``flask --app wsgi audit verify``). ``prev_hash`` is unique: two entries
+claiming the same predecessor, a fork, cannot both be written. Database
+triggers (migration ``0007_integrity``) refuse DELETE, and every UPDATE but
+the one that links an entry written unsealed. See :mod:`meetings.audit.services`
+for how entries are appended and linked.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from meetings.dbtypes import UTCDateTime, utcnow
 from meetings.extensions import db
+
+# prev_hash of the first entry
+GENESIS_HASH = "0" * 64
 
 
 class AuditEntry(db.Model):
@@ -20,3 +35,7 @@ class AuditEntry(db.Model):
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # hex SHA-256 digests, see meetings.audit.services.entry_hash; both NULL
+    # while the entry waits to be linked (PostgreSQL, under concurrent writers)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    hash: Mapped[str | None] = mapped_column(String(64))

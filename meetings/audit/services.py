@@ -1,20 +1,322 @@
+"""Appending to the audit log, and checking its hash chain.
+
+An entry's ``hash`` is ``sha256(prev_hash + canonical content)`` in hex, where
+the canonical content is the JSON of its ``id``, ``at`` (ISO 8601, UTC, in
+microseconds), ``actor_id``, ``action``, ``object_type``, ``object_id`` and
+``data``, with sorted keys, no spaces and non-ASCII text as is
+(:func:`canonical_content`). ``prev_hash`` is the hash of the entry with the
+next lower id, or :data:`GENESIS_HASH` for the first.
+
+The id is part of the content, so it is chosen *before* the INSERT.
+``record()`` adds the entry to the session; its id and, when it can be, its
+link (``prev_hash`` and ``hash``) are given just before it is flushed
+(``_link_new_entries``, a ``before_flush`` hook), usually at the commit.
+Links are made by one transaction at a time, in id order, so the chain
+cannot fork (and the UNIQUE ``prev_hash`` would turn a fork into an error):
+
+* SQLite: ``BEGIN IMMEDIATE`` (``meetings.database``) holds the one write lock
+  from the start of the transaction; the id is the last one + 1, what SQLite
+  would pick, and the entry is inserted linked. No UPDATE, ever.
+* PostgreSQL: writers must not wait for each other at every commit (a burst
+  of ballots would go one fsync at a time, and a poll's close would wait
+  behind all of them), so linking is decoupled from inserting with an
+  advisory lock on :data:`ADVISORY_LOCK_KEY`, held until the transaction
+  ends. A writer first *tries* it exclusively. If it gets it, no other
+  writer is between its flush and its commit: it links, in id order, the
+  entries others inserted unsealed (one UPDATE each, batched) and then its
+  own, which it inserts linked. If it does not, it takes the lock shared and
+  inserts its entries unsealed (``prev_hash`` and ``hash`` NULL) without
+  waiting. Ids come from the sequence after the lock is held, so an entry
+  committed later never has a lower id than one already linked. The next
+  writer that finds itself alone, or ``flask --app wsgi audit seal`` (which
+  waits for the lock), links the backlog: usually within moments.
+
+The triggers refuse every UPDATE of an audit entry except that one-time
+sealing of an unsealed one, which changes nothing else. ``audit verify``
+checks the linked entries and counts the unsealed ones after them.
+
+The cost per flush holding new entries is one SELECT (the last linked entry
+and any unsealed after it, by the primary key), plus on PostgreSQL the lock
+and the ``nextval`` statements, besides the INSERTs. Nothing is cached
+across transactions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection, bindparam, event, func, select, text, update
+from sqlalchemy.orm import Session, scoped_session
+
 from auth.models import User
-from meetings.audit.models import AuditEntry
+from meetings.audit.models import GENESIS_HASH, AuditEntry
+from meetings.dbtypes import utcnow
 from meetings.extensions import db
+
+# pg_advisory_xact_lock key serialising appends: "SHLGAUDT" in ASCII
+ADVISORY_LOCK_KEY = 0x53484C4741554454
 
 
 def record(actor: User | None, action: str, obj: Any, **data: Any) -> AuditEntry:
-    """Append an audit entry in the caller's transaction."""
+    """Append an audit entry in the caller's transaction (linked into the
+    chain when it is flushed)."""
     entry = AuditEntry(
+        at=utcnow(),
         actor_id=actor.id if actor is not None else None,
         action=action,
         # Read through the instance: ``obj`` may be flask-login's
         # ``current_user``, a proxy whose type is not the model's.
         object_type=obj.__tablename__,
         object_id=obj.id,
-        data=data,
+        # as it will read back from the JSON column, so the hash matches then
+        data=json.loads(json.dumps(data)),
     )
+    entry.recorded = next(_RECORDED)  # the order of the calls, for the links
     db.session.add(entry)
     return entry
+
+
+_RECORDED = itertools.count()
+
+
+@event.listens_for(Session, "before_flush")
+def _link_new_entries(session: Session, flush_context: Any, instances: Any) -> None:
+    """Give the entries about to be inserted their ids, and link them into
+    the chain when this transaction may (see the module's docstring)."""
+    new = [obj for obj in session.new if isinstance(obj, AuditEntry)]
+    fresh = sorted((e for e in new if e.id is None), key=lambda e: getattr(e, "recorded", 0))
+    if not fresh:
+        return
+    connection = session.connection()
+    key = {"key": ADVISORY_LOCK_KEY}
+    if connection.dialect.name == "postgresql":
+        if not connection.execute(_TRY_EXCLUSIVE, key).scalar_one():
+            # Other writers are between their flush and their commit: go in
+            # unsealed, without waiting; a later transaction links these.
+            connection.execute(_SHARED, key)
+            _give_ids(fresh, connection.execute(_NEXT_IDS, {"n": len(fresh)}).scalars())
+            return
+        _give_ids(fresh, connection.execute(_NEXT_IDS, {"n": len(fresh)}).scalars())
+        _seal(connection, [e for e in new if e.hash is None])
+        return
+    # SQLite: BEGIN IMMEDIATE, this transaction is the only writer.
+    tail = _tail(connection)
+    last_id = tail.last_id if tail.last_id is not None else connection.execute(_LAST_ID).scalar()
+    known = max([last_id or 0, *(e.id for e in new if e.id is not None)])
+    _give_ids(fresh, range(known + 1, known + 1 + len(fresh)))
+    _seal(connection, [e for e in new if e.hash is None], tail)
+
+
+def _give_ids(entries: list[AuditEntry], ids: Iterable[int]) -> None:
+    for entry, entry_id in zip(entries, sorted(ids), strict=True):
+        entry.id = entry_id
+
+
+def seal_pending(connection: Connection) -> int:
+    """Link the entries that went in unsealed (PostgreSQL, under concurrent
+    writers), after waiting for the writers in progress to commit. Returns
+    how many were linked; run it in a transaction of its own (``audit seal``)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_EXCLUSIVE, {"key": ADVISORY_LOCK_KEY})
+    total = 0
+    while True:
+        tail = _tail(connection)
+        total += _seal(connection, [], tail)
+        if not tail.more:
+            return total
+
+
+@dataclass
+class _Tail:
+    """The end of the log: the last linked entry and the unsealed ones after it."""
+
+    sealed: Any  # the last linked row, or None
+    backlog: list[Any]  # at most SEAL_BATCH unsealed rows, in id order
+    more: bool  # there are more unsealed rows than that
+
+    @property
+    def last_id(self) -> int | None:
+        """The highest id in the log, when known from these rows."""
+        if self.more:
+            return None
+        last = self.backlog[-1] if self.backlog else self.sealed
+        return last.id if last is not None else None
+
+
+def _tail(connection: Connection) -> _Tail:
+    rows = connection.execute(_TAIL_AND_UNSEALED, {"limit": SEAL_BATCH + 2}).all()
+    sealed = rows[0] if rows and rows[0].hash is not None else None
+    backlog = [row for row in rows if row.hash is None]
+    return _Tail(sealed, backlog[:SEAL_BATCH], more=len(backlog) > SEAL_BATCH)
+
+
+def _seal(connection: Connection, in_session: list[AuditEntry], tail: _Tail | None = None) -> int:
+    """Link, in id order, the unsealed entries in the database and those about
+    to be inserted (``in_session``, their ids given); returns how many. Every
+    unsealed entry in the database is committed or this transaction's: the
+    caller holds the exclusive lock (PostgreSQL) or the write lock (SQLite).
+    When the backlog is longer than one batch, the entries in the session
+    wait behind it, unsealed."""
+    tail = _tail(connection) if tail is None else tail
+    if tail.more:
+        in_session = []
+    prev_hash = tail.sealed.hash if tail.sealed is not None else GENESIS_HASH
+    updates = []
+    for item in sorted([*tail.backlog, *in_session], key=lambda e: e.id):
+        digest = entry_hash(prev_hash, content_of(item))
+        if isinstance(item, AuditEntry):
+            item.prev_hash, item.hash = prev_hash, digest
+        else:
+            updates.append({"entry_id": item.id, "prev": prev_hash, "digest": digest})
+        prev_hash = digest
+    if updates:
+        connection.execute(_SEAL_ROW, updates)
+    return len(tail.backlog) + len(in_session)
+
+
+# How many unsealed entries one transaction links at most.
+SEAL_BATCH = 1000
+
+_TRY_EXCLUSIVE = text("SELECT pg_try_advisory_xact_lock(:key)")
+_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
+_SHARED = text("SELECT pg_advisory_xact_lock_shared(:key)")
+_NEXT_IDS = text("SELECT nextval('audit_entry_id_seq') FROM generate_series(1, :n)")
+_LAST_ID = text("SELECT max(id) FROM audit_entry")
+_audit = AuditEntry.__table__
+_TAIL_AND_UNSEALED = (
+    select(_audit)
+    .where(
+        _audit.c.id
+        >= func.coalesce(
+            select(_audit.c.id)
+            .where(_audit.c.hash.is_not(None))
+            .order_by(_audit.c.id.desc())
+            .limit(1)
+            .scalar_subquery(),
+            0,
+        )
+    )
+    .order_by(_audit.c.id)
+    .limit(bindparam("limit"))
+)
+_SEAL_ROW = (
+    update(_audit)
+    .where(_audit.c.id == bindparam("entry_id"), _audit.c.hash.is_(None))
+    .values(prev_hash=bindparam("prev"), hash=bindparam("digest"))
+)
+
+
+def canonical_content(
+    entry_id: int,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    data: Any,
+) -> str:
+    """The text an entry's hash covers (after its predecessor's hash)."""
+    return json.dumps(
+        {
+            "id": entry_id,
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor_id": actor_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "data": data,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def content_of(entry: Any) -> str:
+    """Canonical content of an ``AuditEntry`` or a row with the same columns."""
+    return canonical_content(
+        entry.id,
+        entry.at,
+        entry.actor_id,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.data,
+    )
+
+
+def entry_hash(prev_hash: str, content: str) -> str:
+    return hashlib.sha256((prev_hash + content).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --- checking the chain -----------------------------------------------------------------
+
+
+@dataclass
+class ChainReport:
+    """What ``verify_chain`` found: the entries that check out, in id order,
+    and the first one that does not, with what is wrong with it."""
+
+    count: int = 0
+    unsealed: int = 0  # entries after the last linked one, not linked yet
+    last_id: int | None = None
+    last_hash: str | None = None
+    broken_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None
+
+
+def verify_chain(
+    bind: Connection | Session | scoped_session | None = None, batch: int = 1000
+) -> ChainReport:
+    """Walk the log in id order, checking each link and each entry's hash
+    (through ``bind``, by default the app's session). Unsealed entries may
+    only follow the linked ones; they are counted, not checked."""
+    report = ChainReport()
+    expected_prev = GENESIS_HASH
+    for row in _rows_in_order(bind if bind is not None else db.session, batch):
+        if row.hash is None and row.prev_hash is None:
+            report.unsealed += 1
+            continue
+        if report.unsealed:
+            report.broken_id = row.id
+            report.problem = "it is linked, but an entry before it is not"
+            return report
+        if row.prev_hash != expected_prev:
+            before = f"entry {report.last_id}" if report.last_id is not None else "the start"
+            report.broken_id = row.id
+            report.problem = (
+                f"its prev_hash does not match the hash of {before}: an entry was removed, "
+                "inserted or rewritten at this point"
+            )
+            return report
+        if row.hash != entry_hash(row.prev_hash, content_of(row)):
+            report.broken_id = row.id
+            report.problem = (
+                "its content does not match its hash: it was changed after it was written"
+            )
+            return report
+        report.count += 1
+        report.last_id = row.id
+        report.last_hash = row.hash
+        expected_prev = row.hash
+    return report
+
+
+def _rows_in_order(bind: Connection | Session | scoped_session, batch: int) -> Iterator[Any]:
+    table = AuditEntry.__table__
+    statement = select(table).order_by(table.c.id).execution_options(yield_per=batch)
+    result = bind.execute(statement)
+    try:
+        yield from result
+    finally:
+        result.close()

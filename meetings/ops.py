@@ -1,0 +1,223 @@
+"""Operations: ``GET /healthz``, a request id on every request and one
+structured log line per request.
+
+Logging goes to standard error (gunicorn and systemd's journal collect it),
+through the ``shangliang`` logger tree, configured by two settings:
+
+* ``LOG_LEVEL`` — ``INFO`` by default (``WARNING`` under ``TESTING``);
+* ``LOG_FORMAT`` — ``text`` for people, or ``json``: one JSON object per line
+  (``time``, ``level``, ``logger``, ``message``, ``request_id`` and the
+  request's fields) for a log collector.
+
+Each request gets an id: the proxy's ``X-Request-ID`` when it is a sane token
+(nginx: ``proxy_set_header X-Request-ID $request_id;``), else a new one. It is
+sent back in the ``X-Request-ID`` response header and carried by every log
+line written while the request runs. The request line (logger
+``shangliang.request``) holds ``request_id``, ``method``, ``path``,
+``status``, ``duration_ms``, ``user_id`` (when someone is logged in) and
+``remote_addr`` (the client, behind ``TRUSTED_PROXIES``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, has_request_context, jsonify, request
+from flask.logging import default_handler
+from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from meetings.extensions import db, limiter
+
+REQUEST_ID_HEADER = "X-Request-ID"
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+LOG_FORMATS = ("text", "json")
+HANDLER_NAME = "shangliang"
+
+logger = logging.getLogger("shangliang")
+request_logger = logging.getLogger("shangliang.request")
+
+bp = Blueprint("ops", __name__)
+
+
+# --- health -----------------------------------------------------------------------------
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz() -> tuple[Response, int]:
+    """For the load balancer and monitoring: 200 when the database answers
+    ``SELECT 1``, else 503. It goes round the session (no transaction, so on
+    SQLite no wait for the write lock) on a pooled connection of its own."""
+    engine = db.engine
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()  # back to the pool, rolled back
+    except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error):
+        logger.exception("health check: the database does not answer")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200
+
+
+@bp.after_request
+def _not_cached(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- request id and the request log -----------------------------------------------------
+
+
+def request_id() -> str | None:
+    """The current request's id (None outside a request)."""
+    return g.get("request_id") if has_request_context() else None
+
+
+def _start_request() -> None:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _loaded_user_id() -> int | None:
+    """Who made the request, if the request found out (the API token's owner,
+    or the user flask-login loaded), read from what is loaded: logging never
+    queries. A commit expires what was loaded, hence also ``_before_commit``."""
+    token = g.get("api_token")
+    if token is not None:
+        return sa_inspect(token).dict.get("user_id")
+    user = g.get("_login_user")
+    if user is not None and getattr(user, "is_authenticated", False):
+        identity = sa_inspect(user).identity  # the primary key, kept when expired
+        return identity[0] if identity else None
+    return None
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if has_request_context() and "request_id" in g and g.get("log_user_id") is None:
+        g.log_user_id = _loaded_user_id()
+
+
+def _user_id() -> int | None:
+    remembered = g.get("log_user_id")
+    return remembered if remembered is not None else _loaded_user_id()
+
+
+def _log_request(response: Response) -> Response:
+    if "request_id" not in g:  # a hook before ours answered (it never should)
+        _start_request()
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    if request.path == "/healthz" and response.status_code == 200:
+        return response  # a probe every few seconds is noise
+    duration = (time.perf_counter() - g.request_started) * 1000
+    fields = {
+        "request_id": g.request_id,
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round(duration, 1),
+        "user_id": _user_id(),
+        "remote_addr": request.remote_addr,
+    }
+    level = logging.WARNING if response.status_code >= 500 else logging.INFO
+    request_logger.log(
+        level,
+        "%s %s %s %.1fms",
+        request.method,
+        request.path,
+        response.status_code,
+        duration,
+        extra={"fields": fields},
+    )
+    return response
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives every record written during a request that request's id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if getattr(record, "request_id", None):
+            entry["request_id"] = record.request_id
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not getattr(record, "request_id", None):
+            record.request_id = "-"
+        line = super().format(record)
+        fields = getattr(record, "fields", None)
+        if fields:
+            extra = {k: v for k, v in fields.items() if k in ("user_id", "remote_addr")}
+            line += "".join(f" {k}={v}" for k, v in extra.items() if v is not None)
+        return line
+
+
+def init_logging(app: Flask) -> None:
+    """One handler, ours, on the ``shangliang`` logger and on Flask's
+    ``app.logger`` (in place of Flask's default one), so the errors the app
+    logs carry the request id too. Replaced, not added, when another app is
+    created in the same process."""
+    fmt = str(app.config.get("LOG_FORMAT") or "text").lower()
+    if fmt not in LOG_FORMATS:
+        raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {fmt!r}")
+    level = app.config.get("LOG_LEVEL") or ("WARNING" if app.testing else "INFO")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RequestIdFilter())
+    handler.set_name(HANDLER_NAME)
+    app.logger.removeHandler(default_handler)
+    for target in (logger, app.logger):
+        for old in [h for h in target.handlers if h.get_name() == HANDLER_NAME]:
+            target.removeHandler(old)
+        target.addHandler(handler)
+    logger.setLevel(str(level).upper())
+    # Ours writes to standard error; a root handler set up by someone else
+    # would print each line a second time.
+    logger.propagate = False
+
+
+def init_app(app: Flask) -> None:
+    """Before the other ``init_*`` calls, so the request clock starts first."""
+    init_logging(app)
+    app.before_request(_start_request)
+    app.after_request(_log_request)
+    app.register_blueprint(bp)
