@@ -3,6 +3,7 @@ audit; the caller commits."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 
 from auth import permissions
 from auth.models import ApiToken, Community, Membership, User
@@ -319,13 +320,19 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     return plain, token
 
 
-def token_for(plain: str, now: datetime | None = None) -> ApiToken | None:
-    """The live token with this text, if any, with its active user."""
-    token = db.session.scalar(
+@functools.cache
+def _token_by_hash():
+    # Built once: every API request runs it, and building costs as much as running.
+    return (
         db.select(ApiToken)
-        .where(ApiToken.token_hash == _hash_token(plain))
+        .where(ApiToken.token_hash == bindparam("token_hash"))
         .options(db.joinedload(ApiToken.user))
     )
+
+
+def token_for(plain: str, now: datetime | None = None) -> ApiToken | None:
+    """The live token with this text, if any, with its active user."""
+    token = db.session.scalar(_token_by_hash(), {"token_hash": _hash_token(plain)})
     now = now or utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None

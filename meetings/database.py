@@ -1,12 +1,152 @@
-"""Engine set-up: SQLite pragmas and transaction handling."""
+"""Engine set-up: SQLite pragmas and transaction handling, connection pools.
 
+SQLite has one writer at a time. Every transaction starts with ``BEGIN
+IMMEDIATE`` (see ``_sqlite_on_begin``), so a transaction that reads and then
+writes waits its turn instead of failing. Left to SQLite, the waiting is a
+busy handler that sleeps 1, 2, 5 … up to 100 ms between tries: under a burst
+of ballots from several gunicorn processes most of the time went into those
+sleeps, and the unlucky waited seconds. So the writers of this app line up on
+a lock of their own first (``WriterLock``: a thread lock within the process,
+then an exclusive ``flock`` on ``<database>-writer`` across processes), taken
+just before ``BEGIN IMMEDIATE`` and given back right after ``COMMIT`` or
+``ROLLBACK``. Other programs writing to the file are still waited for by
+SQLite's ``busy_timeout``.
+
+A transaction that only reads may say so (``read_only_transaction``): on
+SQLite it is a plain ``BEGIN``, which in WAL mode neither waits for the writer
+nor holds it up. The API looks up bearer tokens that way, so the write lock is
+held only while a request's own work runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
 import sqlite3
+import threading
+import time
+from collections.abc import Iterator
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from meetings.extensions import db, migrate
+
+# How long a writer waits for the one before it, as SQLite's busy_timeout.
+SQLITE_BUSY_SECONDS = 10.0
+# The execution option marking a transaction that writes nothing.
+READ_ONLY = "shangliang_read_only"
+# Each gunicorn thread can keep its own pooled connection (SQLAlchemy's
+# default of 5 would open and close a connection per request beyond that).
+POOL_SIZE = 10
+
+
+class WriterLock:
+    """One writer at a time on a SQLite file, for the threads and processes of
+    this app: a ``threading.Lock`` in each process, then ``flock`` on a file
+    beside the database between processes. A process that dies loses its
+    ``flock`` with it. Waiting is bounded by ``SQLITE_BUSY_SECONDS``, after
+    which the caller gets SQLite's own "database is locked"."""
+
+    _by_path: dict[str, WriterLock] = {}
+    _by_path_guard = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._pid = -1
+        self._reset()
+
+    @classmethod
+    def for_database(cls, database_file: str) -> WriterLock:
+        path = database_file + "-writer"
+        with cls._by_path_guard:
+            lock = cls._by_path.get(path)
+            if lock is None:
+                lock = cls._by_path[path] = cls(path)
+            return lock
+
+    def _reset(self) -> None:
+        # After a fork the child needs a lock and a file description of its
+        # own: an inherited one would share the parent's flock.
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = os.getpid()
+
+    def _file(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self._fd
+
+    def acquire(self, timeout: float = SQLITE_BUSY_SECONDS) -> None:
+        if self._pid != os.getpid():
+            self._reset()
+        deadline = time.monotonic() + timeout
+        if not self._thread_lock.acquire(timeout=timeout):
+            raise sqlite3.OperationalError("database is locked")
+        try:
+            fd = self._file()
+            delay = 0.0002
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    pass
+                if time.monotonic() >= deadline:
+                    raise sqlite3.OperationalError("database is locked")
+                # Only one thread per process waits here; short sleeps hand
+                # the lock on within a millisecond or so of its release.
+                time.sleep(delay)
+                delay = min(delay * 2, 0.001)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
+class SQLiteConnection(sqlite3.Connection):
+    """sqlite3's connection, giving the writer lock back when its transaction ends."""
+
+    writer_lock: WriterLock | None = None
+    holds_writer_lock = False
+
+    def take_writer_lock(self) -> None:
+        if self.writer_lock is not None and not self.holds_writer_lock:
+            self.writer_lock.acquire()
+            self.holds_writer_lock = True
+
+    def give_back_writer_lock(self) -> None:
+        if self.holds_writer_lock:
+            self.holds_writer_lock = False
+            self.writer_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self.give_back_writer_lock()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            if not self.in_transaction:
+                self.give_back_writer_lock()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.give_back_writer_lock()
 
 
 @event.listens_for(Engine, "connect")
@@ -18,25 +158,79 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    if isinstance(dbapi_connection, SQLiteConnection):
+        main_file = next(
+            (row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"), ""
+        )
+        if main_file:  # not an in-memory database
+            dbapi_connection.writer_lock = WriterLock.for_database(main_file)
     cursor.close()
 
 
 @event.listens_for(Engine, "begin")
-def _sqlite_on_begin(conn) -> None:
+def _sqlite_on_begin(conn: Connection) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+        return
     # IMMEDIATE takes the write lock up front. A deferred transaction that reads
     # and then writes fails at once with SQLITE_BUSY when another process wrote
     # in between (busy_timeout does not apply to that upgrade); under a burst
     # of ballots that would refuse votes. Waiting in line is what we want.
-    if conn.dialect.name == "sqlite":
+    dbapi_connection = conn.connection.dbapi_connection
+    if isinstance(dbapi_connection, SQLiteConnection):
+        dbapi_connection.take_writer_lock()
+    try:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if isinstance(dbapi_connection, SQLiteConnection):
+            dbapi_connection.give_back_writer_lock()
+        raise
+
+
+@contextlib.contextmanager
+def read_only_transaction() -> Iterator[None]:
+    """Run the block in a transaction of its own that writes nothing, ended
+    (without expiring what it loaded) when the block ends. On SQLite it does
+    not take the write lock; elsewhere, or when the session is in a
+    transaction already (or bound to a test's connection), the block simply
+    runs in the session's transaction."""
+    session = db.session()
+    bind = session.get_bind()
+    if session.in_transaction() or isinstance(bind, Connection) or bind.dialect.name != "sqlite":
+        yield
+        return
+    session.connection(execution_options={READ_ONLY: True})
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()  # nothing to write: this ends the read
+    finally:
+        session.expire_on_commit = expire_on_commit
 
 
 def init_database(app: Flask) -> None:
     engine_options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql"):
         engine_options.setdefault("pool_pre_ping", True)
+        engine_options.setdefault("pool_size", POOL_SIZE)
+    elif uri.startswith("sqlite") and not _in_memory(uri):
+        engine_options.setdefault("pool_size", POOL_SIZE)
+        connect_args = engine_options.setdefault("connect_args", {})
+        connect_args.setdefault("factory", SQLiteConnection)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]))
+
+
+def _in_memory(uri: str) -> bool:
+    return uri in ("sqlite://", "sqlite:///") or ":memory:" in uri or "mode=memory" in uri

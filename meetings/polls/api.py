@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import gettext as _
 from marshmallow import fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
@@ -15,6 +16,7 @@ from meetings.api.core import (
     current_api_user,
     token_required,
 )
+from meetings.errors import NotAllowed
 from meetings.extensions import db
 from meetings.polls import services
 from meetings.polls.models import Majority, OptionCode, Outcome, PollKind, PollStatus
@@ -383,15 +385,28 @@ def cast_ballot(data, poll_id: int):
     return {"receipt": receipt, "poll_id": poll_id}
 
 
+def _readable_result(poll_id: int):
+    """The closed poll, if the caller may read its result. No token is needed
+    once the minutes are published; before that, a caller without one is
+    asked for it (401). A token that does not work is refused, not ignored."""
+    poll = services.get_poll(poll_id)
+    reader = current_api_user() if request.headers.get("Authorization") else None
+    try:
+        services.require_result_visible(reader, poll)
+    except NotAllowed:
+        if reader is None:
+            current_api_user()  # 401: a token is needed to see this
+        raise
+    return poll
+
+
 @bp.get("/polls/<int:poll_id>/result")
 @bp.doc(**BEARER)
 @bp.response(200, ResultSchema)
 @bp.alt_response(409, description="poll_not_open: not closed yet")
 def get_result(poll_id: int):
     """The stored result (attendees, the secretary; everyone once minutes are published)."""
-    poll = services.get_poll(poll_id)
-    services.require_result_visible(current_api_user(required=False), poll)
-    return poll
+    return _readable_result(poll_id)
 
 
 @bp.get("/polls/<int:poll_id>/receipts")
@@ -400,7 +415,5 @@ def get_result(poll_id: int):
 @bp.alt_response(409, description="poll_not_open: not closed yet")
 def list_receipts(poll_id: int):
     """Every counted ballot by receipt code, once the poll has closed."""
-    poll = services.get_poll(poll_id)
-    services.require_result_visible(current_api_user(required=False), poll)
-    lines = services.receipts(poll)
+    lines = services.receipts(_readable_result(poll_id))
     return {"items": lines, "total": len(lines)}

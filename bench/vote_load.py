@@ -1,0 +1,690 @@
+"""Ballots under load (issue 4): many voters casting at once through the API.
+
+    .venv/bin/python bench/vote_load.py [--voters 1000] [--connections 64]
+                                        [--workers 4] [--threads 8] [--db sqlite|postgres|both]
+
+For each database (a fresh SQLite file, and/or a fresh PostgreSQL database
+created next to ``--postgres-url`` and dropped afterwards) it builds a meeting
+whose voters each hold an API token, opens a poll, starts the real app under
+gunicorn and lets every voter cast one ballot at once through
+``POST /api/v1/polls/{id}/ballots`` from ``--connections`` client threads with
+keep-alive connections. It then checks the database (ballots, voter roll)
+against the 201 answers, closes the poll through the API and checks the stored
+count, and compares the throughput with a bare Flask app (``bench/hello_app.py``)
+served and hit the same way.
+
+Exit status: 1 when a ballot was lost or counted twice (or the stored result
+disagrees with the ballots), else 0 — the speed targets are printed as
+PASS/FAIL but do not fail the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"
+SECRET_KEY = "bench-secret-key-not-for-production"  # noqa: S105 — a throwaway server
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TARGET_RATIO = {"postgres": 0.25, "sqlite": 0.15}
+TARGET_P99_MS = 150.0
+
+
+# --- servers -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.0
+
+
+def children_of(pid: int) -> list[int]:
+    with contextlib.suppress(OSError, ValueError):
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        return [int(child) for child in text.split()]
+    return []
+
+
+class Server:
+    """gunicorn in a process of its own; its log goes to a file shown on failure."""
+
+    def __init__(self, app: str, env: dict[str, str], workers: int, threads: int, log: Path):
+        self.port = free_port()
+        self.log = log
+        self.command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "10",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+            app,
+        ]
+        self.env = os.environ | env
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        self._log_file = self.log.open("wb")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}:\n{self.tail()}"
+                )
+            try:
+                connection = http.client.HTTPConnection(HOST, self.port, timeout=5)
+                connection.request("GET", "/ping-before-start")
+                connection.getresponse().read()
+                connection.close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{self.tail()}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self._log_file.close()
+        self.process = None
+
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        return [self.process.pid, *children_of(self.process.pid)] if self.process else []
+
+    def tail(self, lines: int = 40) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+# --- the client ----------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Answer:
+    status: int  # 0: no HTTP answer (connection error)
+    body: bytes
+    seconds: float
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass
+class Load:
+    answers: list[Answer]
+    elapsed: float
+    # CPU seconds spent meanwhile by the client (this process), the app's
+    # gunicorn processes and the database's server processes
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+    database_cpu: float = 0.0
+
+    def cpu_ms(self, seconds: float) -> float:
+        return seconds / len(self.answers) * 1000 if self.answers else 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.answers) / self.elapsed if self.elapsed else 0.0
+
+    def percentile_ms(self, fraction: float) -> float:
+        latencies = sorted(a.seconds for a in self.answers)
+        if not latencies:
+            return 0.0
+        index = min(len(latencies) - 1, max(0, round(fraction * len(latencies)) - 1))
+        return latencies[index] * 1000
+
+
+def run_calls(
+    port: int,
+    calls: list[Call],
+    connections: int,
+    timeout: float = 60,
+    server_pids: list[int] = (),
+    database_pids: list[int] = (),
+) -> Load:
+    """Send the calls from ``connections`` threads, each over one keep-alive
+    connection, all starting together; answers come back in the calls' order."""
+    answers: list[Answer | None] = [None] * len(calls)
+    connections = max(1, min(connections, len(calls)))
+    start = threading.Barrier(connections + 1)
+
+    def worker(offset: int) -> None:
+        connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        connection.connect()
+        start.wait()
+        for index in range(offset, len(calls), connections):
+            call = calls[index]
+            began = time.perf_counter()
+            try:
+                connection.request(call.method, call.path, body=call.body, headers=call.headers)
+                response = connection.getresponse()
+                body = response.read()
+                answers[index] = Answer(response.status, body, time.perf_counter() - began)
+            except (OSError, http.client.HTTPException) as error:
+                answers[index] = Answer(0, repr(error).encode(), time.perf_counter() - began)
+                connection.close()
+                connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    cpu_before = (time.process_time(), cpu_seconds(server_pids), cpu_seconds(database_pids))
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout + 5)
+    elapsed = time.perf_counter() - began
+    cpu_after = (time.process_time(), cpu_seconds(server_pids), cpu_seconds(database_pids))
+    if any(thread.is_alive() for thread in threads):
+        raise RuntimeError("the client threads did not finish in time")
+    spent = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
+    return Load([a for a in answers if a is not None], elapsed, *spent)
+
+
+def json_call(method: str, path: str, payload=None, token: str | None = None) -> Call:
+    headers = {"Content-Type": "application/json", "Accept-Language": "en"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    body = json.dumps(payload).encode() if payload is not None else None
+    return Call(method, path, body, headers)
+
+
+# --- databases -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, postgres_url: str, directory: Path) -> Iterator[str]:
+    """A new empty database, removed afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / f'vote-load-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_url)
+    name = f"shangliang_bench_{uuid.uuid4().hex[:12]}"
+    admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Setup:
+    item_id: int
+    secretary_id: int
+    voter_tokens: list[str]
+    secretary_token: str
+
+
+@dataclass
+class OpenPoll:
+    id: int
+    option_ids: list[int]
+
+
+def app_for(database_url: str):
+    from meetings import create_app
+
+    return create_app(
+        {
+            "SECRET_KEY": SECRET_KEY,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": None,
+            # the voters never log in with a password: keep building them cheap
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+
+
+def prepare(database_url: str, voters: int) -> Setup:
+    """Migrate the database and build, through the services, a meeting in
+    progress whose ``voters`` attendees each hold a token."""
+    from flask_migrate import upgrade
+
+    from auth import services as auth_services
+    from auth.models import Community, Membership, User
+    from meetings.dbtypes import utcnow
+    from meetings.extensions import db
+    from meetings.meeting import services as meeting_services
+    from meetings.meeting.models import MeetingStatus
+
+    app = app_for(database_url)
+    with app.app_context():
+        upgrade()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        community = Community(name="压测社区", street="中兴街道", district="开发区")
+        secretary = User(username="bench-sec", display_name="林书记")
+        secretary.set_password("bench-password-1")
+        db.session.add_all([community, secretary])
+        db.session.add(Membership(user=secretary, community=community, is_secretary=True))
+        people = []
+        for number in range(voters):
+            user = User(username=f"voter{number:05d}", display_name=f"居民代表{number}")
+            user.set_password("bench-password-1")
+            db.session.add(user)
+            db.session.add(Membership(user=user, community=community))
+            people.append(user)
+        db.session.flush()
+        starts_at = utcnow() + timedelta(days=1)
+        meeting = meeting_services.create_meeting(
+            secretary,
+            community,
+            title="飞马转盘中心路拥堵协商议事会",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=2),
+            location="社区活动室",
+        )
+        meeting_services.invite(
+            secretary, meeting, [meeting_services.Invitation(u, "resident_rep") for u in people]
+        )
+        item = meeting_services.add_agenda_item(secretary, meeting, "中心路设置道闸")
+        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.SCHEDULED)
+        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.IN_PROGRESS)
+        tokens = [auth_services.issue_token(user)[0] for user in people]
+        secretary_token = auth_services.issue_token(secretary)[0]
+        setup = Setup(item.id, secretary.id, tokens, secretary_token)
+        db.session.commit()
+        db.engine.dispose()
+    return setup
+
+
+def open_poll(database_url: str, setup: Setup, number: int) -> OpenPoll:
+    """A named yes/no/abstain poll on the meeting's agenda item, opened."""
+    from auth.models import User
+    from meetings.extensions import db
+    from meetings.polls import services as poll_services
+
+    app = app_for(database_url)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        secretary = db.session.get(User, setup.secretary_id)
+        item = poll_services.get_agenda_item(setup.item_id)
+        poll = poll_services.create_poll(
+            secretary,
+            item,
+            poll_services.PollSpec(
+                title=f"是否设置道闸（第{number}轮）", kind="yes_no_abstain", secret=False
+            ),
+        )
+        poll_services.open_poll(secretary, poll)
+        opened = OpenPoll(poll.id, [option.id for option in poll.options])
+        db.session.commit()
+        db.engine.dispose()
+    return opened
+
+
+@dataclass
+class Stored:
+    ballots: int
+    votes: int  # poll_vote rows: the voter roll
+    voters_with_ballot: int  # distinct voter_id among the (named) ballots
+    receipts: set[str]
+    choices: dict[int, int]
+
+
+def read_back(database_url: str, poll_id: int) -> Stored:
+    from sqlalchemy import func
+
+    from meetings.extensions import db
+    from meetings.polls.models import Ballot, BallotChoice, PollVote
+
+    app = app_for(database_url)
+    with app.app_context():
+        count = func.count()
+        ballots = db.session.scalar(db.select(count).where(Ballot.poll_id == poll_id))
+        votes = db.session.scalar(db.select(count).where(PollVote.poll_id == poll_id))
+        voters = db.session.scalar(
+            db.select(func.count(func.distinct(Ballot.voter_id))).where(Ballot.poll_id == poll_id)
+        )
+        receipts = set(
+            db.session.scalars(db.select(Ballot.receipt).where(Ballot.poll_id == poll_id))
+        )
+        choices = dict(
+            db.session.execute(
+                db.select(BallotChoice.option_id, count)
+                .where(BallotChoice.poll_id == poll_id)
+                .group_by(BallotChoice.option_id)
+            ).all()
+        )
+        db.engine.dispose()
+    return Stored(ballots, votes, voters, receipts, choices)
+
+
+def database_pids(database_url: str) -> list[int]:
+    """The PostgreSQL server processes serving the database (none for SQLite)."""
+    if not database_url.startswith("postgresql"):
+        return []
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+# --- one run -------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    name: str
+    loads: list[Load] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    ok: int = 0
+    ballots: int = 0
+    votes: int = 0
+    lost: int = 0
+    duplicates: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def load(self) -> Load:
+        return merged(self.loads)
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.lost or self.duplicates or self.problems)
+
+
+def merged(loads: list[Load]) -> Load:
+    """Rounds taken together: every answer, the time and CPU of them all."""
+    return Load(
+        [answer for load in loads for answer in load.answers],
+        sum(load.elapsed for load in loads),
+        sum(load.client_cpu for load in loads),
+        sum(load.server_cpu for load in loads),
+        sum(load.database_cpu for load in loads),
+    )
+
+
+def status_counts(answers: list[Answer]) -> Counter:
+    counts: Counter = Counter()
+    for answer in answers:
+        body = answer.json()
+        code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+        counts[f"{answer.status} {code}" if code else str(answer.status)] += 1
+    return counts
+
+
+def check_round(report: Report, load: Load, stored: Stored, closed: Answer, options) -> None:
+    """Every 201 is a ballot in the database, and nothing else is; the stored
+    result counts exactly those ballots."""
+    receipts = [a.json()["receipt"] for a in load.answers if a.status == 201]
+    report.ok += len(receipts)
+    report.ballots += stored.ballots
+    report.votes += stored.votes
+    report.lost += len(set(receipts) - stored.receipts)
+    # ballots nobody got a 201 for, a receipt handed out twice, a voter with
+    # two ballots, a ballot without its line in the voter roll or the reverse
+    report.duplicates += (
+        len(stored.receipts - set(receipts))
+        + (len(receipts) - len(set(receipts)))
+        + (stored.ballots - stored.voters_with_ballot)
+        + abs(stored.votes - stored.ballots)
+    )
+    result = closed.json() or {}
+    if closed.status != 200:
+        report.problems.append(f"close answered {closed.status}: {closed.body[:200]!r}")
+        return
+    counted = {o["id"]: o["votes"] for o in result["options"]}
+    expected = {option: stored.choices.get(option, 0) for option in options}
+    if result["cast"] != stored.ballots:
+        report.problems.append(f"stored cast {result['cast']} != {stored.ballots} ballots")
+    if counted != expected:
+        report.problems.append(f"stored votes {counted} != ballots {expected}")
+
+
+def vote_run(kind: str, args, directory: Path, say: Callable[[str], None]) -> Report:
+    report = Report(kind)
+    with fresh_database(kind, args.postgres_url, directory) as url:
+        say(f"[{kind}] preparing {args.voters} voters …")
+        setup = prepare(url, args.voters)
+        env = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": SECRET_KEY,
+            "LOGIN_RATE_LIMIT": "100000 per minute",
+        }
+        server = Server("wsgi:app", env, args.workers, args.threads, directory / f"{kind}.log")
+        try:
+            server.start()
+            for number in range(1, args.rounds + 1):
+                poll = open_poll(url, setup, number)
+                path = f"/api/v1/polls/{poll.id}"
+                warm = [json_call("GET", path, token=setup.secretary_token)] * (
+                    4 * args.connections
+                )
+                run_calls(server.port, warm, args.connections)
+                calls = [
+                    json_call(
+                        "POST",
+                        f"{path}/ballots",
+                        {"option_ids": [poll.option_ids[voter % len(poll.option_ids)]]},
+                        token,
+                    )
+                    for voter, token in enumerate(setup.voter_tokens)
+                ]
+                say(
+                    f"[{kind}] round {number}: {len(calls)} ballots, {args.connections} connections"
+                )
+                load = run_calls(
+                    server.port,
+                    calls,
+                    args.connections,
+                    server_pids=server.pids(),
+                    database_pids=database_pids(url),
+                )
+                report.loads.append(load)
+                report.statuses.update(status_counts(load.answers))
+                close = json_call("POST", f"{path}/close", token=setup.secretary_token)
+                closed = run_calls(server.port, [close], 1).answers[0]
+                check_round(report, load, read_back(url, poll.id), closed, poll.option_ids)
+            if report.broken or args.verbose:
+                say(server.tail())
+            return report
+        finally:
+            server.stop()
+
+
+def hello_run(args, directory: Path) -> Load:
+    server = Server("bench.hello_app:app", {}, args.workers, args.threads, directory / "hello.log")
+    try:
+        server.start()
+        loads = []
+        for _round in range(args.rounds):
+            warm = [json_call("GET", "/hello")] * (4 * args.connections)
+            run_calls(server.port, warm, args.connections)
+            calls = [
+                json_call("POST", "/hello", {"option_ids": [voter % 3 + 1]}, token=uuid.uuid4().hex)
+                for voter in range(args.voters)
+            ]
+            loads.append(run_calls(server.port, calls, args.connections, server_pids=server.pids()))
+        load = merged(loads)
+        bad = Counter(a.status for a in load.answers if a.status != 201)
+        if bad:
+            raise RuntimeError(f"hello answered {dict(bad)}:\n{server.tail()}")
+        return load
+    finally:
+        server.stop()
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
+
+
+def cpu_line(load: Load) -> str:
+    parts = [f"app {load.cpu_ms(load.server_cpu):.2f}"]
+    if load.database_cpu:
+        parts.append(f"PostgreSQL {load.cpu_ms(load.database_cpu):.2f}")
+    parts.append(f"client {load.cpu_ms(load.client_cpu):.2f}")
+    return ", ".join(parts) + " ms per request"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--voters", type=int, default=1000)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="polls voted one after the other (each by every voter); figures are over all",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES_URL,
+        help="a database on the server where a fresh one is created (and dropped)",
+    )
+    parser.add_argument("--timeout", type=float, default=600, help="seconds for the whole run")
+    parser.add_argument("--verbose", action="store_true", help="show the servers' logs")
+    args = parser.parse_args(argv)
+    if not args.postgres_url.startswith("postgresql"):
+        parser.error("--postgres-url must be a postgresql:// URL")
+    if args.voters < 1 or args.connections < 1 or args.rounds < 1:
+        parser.error("--voters, --connections and --rounds must be at least 1")
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    # Bound the whole run; the finally blocks stop servers and drop databases.
+    def out_of_time(signum, frame):
+        raise TimeoutError(f"the benchmark took more than {args.timeout:.0f} s")
+
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(int(args.timeout))
+
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    with tempfile.TemporaryDirectory(prefix="vote-load-") as tmp:
+        directory = Path(tmp)
+        say("[hello] baseline …")
+        hello = hello_run(args, directory)
+        reports = [vote_run(kind, args, directory, say) for kind in kinds]
+    signal.alarm(0)
+
+    print(
+        f"Vote load: {args.voters} voters casting at once through "
+        f"POST /api/v1/polls/<id>/ballots, {args.rounds} round(s) (a new poll each);\n"
+        f"{args.connections} client connections (threads, keep-alive http.client); "
+        f"gunicorn --workers {args.workers} --worker-class gthread --threads {args.threads}, "
+        f"the same for the app and hello; {os.cpu_count()} CPUs.\n"
+    )
+    print(
+        f"hello baseline (bench/hello_app.py): {len(hello.answers)} requests, "
+        f"{hello.rate:.0f} requests/s, p50 {hello.percentile_ms(0.5):.1f} ms, "
+        f"p99 {hello.percentile_ms(0.99):.1f} ms; CPU: {cpu_line(hello)}\n"
+    )
+    broken = False
+    for report in reports:
+        load = report.load
+        ratio = load.rate / hello.rate if hello.rate else 0.0
+        p99 = load.percentile_ms(0.99)
+        target = TARGET_RATIO[report.name]
+        others = {k: v for k, v in sorted(report.statuses.items()) if k != "201"}
+        print(f"{report.name}:")
+        print(
+            f"  ballots/s          {load.rate:.0f}  ({len(load.answers)} in {load.elapsed:.2f} s)"
+        )
+        print(f"  latency p50        {load.percentile_ms(0.5):.1f} ms")
+        print(
+            f"  latency p99        {p99:.1f} ms  "
+            f"(target < {TARGET_P99_MS:.0f} ms: {verdict(p99 < TARGET_P99_MS)})"
+        )
+        print(f"  201 responses      {report.ok}")
+        print(f"  other responses    {others or 'none'}")
+        print(f"  ballots in db      {report.ballots}  (voter roll rows: {report.votes})")
+        print(f"  duplicates         {report.duplicates}  (must be 0)")
+        print(f"  lost               {report.lost}  (must be 0)")
+        print(f"  stored results     {'; '.join(report.problems) or 'equal the ballots'}")
+        print(f"  CPU                {cpu_line(load)}")
+        print(f"  ratio to hello     {ratio:.3f}  (target >= {target}: {verdict(ratio >= target)})")
+        print()
+        broken = broken or report.broken
+    if broken:
+        print("BALLOTS LOST OR COUNTED TWICE, OR A STORED RESULT WRONG")
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
