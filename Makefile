@@ -41,6 +41,7 @@ test-postgres: install-test
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # For maintainers: collect new strings into the catalogs.
 extract-messages: $(BIN)/python

@@ -9,7 +9,7 @@ from auth import admin as auth_admin
 from auth import api as auth_api
 from auth import views as auth_views
 from auth.models import User
-from meetings import cli
+from meetings import cli, integrity, ops
 from meetings.api.core import init_api
 from meetings.config import load_config
 from meetings.database import init_database
@@ -19,9 +19,14 @@ from meetings.i18n import init_i18n
 from meetings.main import views as main_views
 from meetings.meeting import api as meeting_api
 from meetings.meeting import views as meeting_views
+from meetings.minutes import api as minutes_api
+from meetings.minutes import views as minutes_views
 from meetings.notifications import api as notifications_api
 from meetings.notifications import views as notifications_views
 from meetings.polls import api as polls_api
+from meetings.polls import views as polls_views
+from meetings.projects import api as projects_api
+from meetings.projects import views as projects_views
 from meetings.requests import api as requests_api
 from meetings.requests import views as requests_views
 from meetings.security import init_security
@@ -41,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["MIGRATIONS_DIR"] = PROJECT_ROOT / "migrations"
     load_config(app, test_config)
     init_database(app)
+    ops.init_app(app)
     init_security(app)
     init_login(app)
     csrf.init_app(app)
@@ -49,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_input_checks(app)
     init_blueprints(app)
     init_error_handlers(app)
+    integrity.init_app(app)
     cli.init_app(app)
     return app
 
@@ -73,6 +80,18 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(requests_views.bp)
     app.register_blueprint(meeting_views.bp)
+    app.register_blueprint(projects_views.bp)
+    app.register_blueprint(polls_views.bp)
+    app.register_blueprint(minutes_views.bp)
     init_api(
-        app, [auth_api.bp, requests_api.bp, notifications_api.bp, meeting_api.bp, polls_api.bp]
+        app,
+        [
+            auth_api.bp,
+            requests_api.bp,
+            notifications_api.bp,
+            meeting_api.bp,
+            polls_api.bp,
+            projects_api.bp,
+            minutes_api.bp,
+        ],
     )

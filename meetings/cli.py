@@ -1,11 +1,13 @@
-"""Command line: ``flask --app wsgi create-admin``, ``seed-demo`` and
-``notifications deliver``."""
+"""Command line: ``flask --app wsgi create-admin``, ``seed-demo``,
+``notifications deliver``, ``audit verify``, ``backup`` and ``restore``."""
 
 import click
 from flask import Flask
 
 from auth import services as auth_services
 from meetings import demo
+from meetings.audit.cli import audit_cli
+from meetings.backup import backup_command, restore_command
 from meetings.errors import DomainError
 from meetings.extensions import db
 from meetings.notifications.cli import notifications_cli
@@ -44,3 +46,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

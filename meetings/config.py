@@ -27,6 +27,9 @@ ENV_SETTINGS = {
     "TRUSTED_PROXIES": int,
     "LOGIN_RATE_LIMIT": str,
     "REQUEST_REPLY_DAYS": int,
+    "UPLOAD_MAX_BYTES": int,
+    "LOG_LEVEL": str,
+    "LOG_FORMAT": str,
 }
 
 
@@ -67,6 +70,12 @@ def defaults(instance_path: str) -> dict:
         # Where e-mails link to, e.g. https://shangliang.example.org (else SERVER_NAME).
         "SITE_URL": None,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # logging to standard error, see meetings.ops: INFO (WARNING under
+        # TESTING) and "text", or "json" for a log collector
+        "LOG_LEVEL": None,
+        "LOG_FORMAT": "text",
+        # a progress update's photo (JPEG, PNG or WebP), stored under instance/uploads
+        "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
         # flask-smorest serves the OpenAPI document at /api/v1/openapi.json
         "API_TITLE": "Shangliang API",
         "API_VERSION": "1",

@@ -16,6 +16,7 @@ from auth.models import Community, Membership, User
 from meetings.dbtypes import utcnow
 from meetings.extensions import db
 from meetings.meeting import demo as meeting_demo
+from meetings.projects import demo as project_demo
 from meetings.requests import services as request_services
 from meetings.requests.models import RequestCategory, ResidentRequest
 
@@ -141,6 +142,7 @@ def seed() -> list[str]:
     report.append(f"Demo accounts created: {created}")
     report.append(f"Demo requests created: {_seed_requests()}")
     report.append(f"Demo meetings created: {meeting_demo.seed_meetings()}")
+    report.append(f"Demo resolutions created: {project_demo.seed_projects()}")
     report.append(
         "Demo logins: dongli-sec, xingyi-sec, zhuyun-sec (secretaries), "
         f"dongli-01 … zhuyun-12 (residents); password: {password}"
@@ -173,12 +175,12 @@ DEMO_REQUESTS = [
         "优山美地花园182幢一层活动室",
         "182幢一层的活动室用了很多年，乒乓球室、舞蹈室的地板磨损严重，有的地方鼓包，"
         "容易绊脚打滑，老人来活动很不安全。墙面也有霉斑，卫生间环境较差。",
-        days_ago=20,
+        days_ago=55,
         reply=(
             "accept",
             "已列入议题。社区将召开“有事好商量”协商议事会，请政协委员、业委会代表、"
             "党员代表和居民代表一起商量活动室改造方案。",
-            18,
+            53,
         ),
     ),
     DemoRequest(
@@ -219,13 +221,13 @@ DEMO_REQUESTS = [
         "竹韵社区各小区公共区域",
         "街道提议在小区安装智慧音箱，用于惠民政策宣传和防灾减灾、消防安全提醒。"
         "居民担心音箱装在卧室窗下影响休息，希望先商量安装位置、音量和播放时段。",
-        days_ago=10,
+        days_ago=30,
         raised_by="zhuyun-sec",
         reply=(
             "accept",
             "已列入议题。将邀请街道代表、社区两委委员、物业代表和居民代表协商安装位置、"
             "音量控制和播放时段。",
-            8,
+            28,
         ),
     ),
     DemoRequest(

@@ -69,7 +69,7 @@ def _extracted_ids() -> set:
     for _filename, _lineno, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=keywords
     ):
-        message_id = message[0] if isinstance(message, tuple) else message
+        message_id = tuple(message) if isinstance(message, tuple | list) else message
         if message_id:
             ids.add((context, message_id) if context else message_id)
     return ids

@@ -203,7 +203,7 @@ def build_message(notification: Notification) -> EmailMessage:
         if site:
             lines.append(_("All your notifications: %(url)s", url=site + INBOX_PATH))
         # One line: a title typed with line breaks must not break the header.
-        subject = f"[{_('Shangliang')}] {' '.join(notification.subject.split())}"
+        subject = "[" + _("Shangliang") + "] " + " ".join(notification.subject.split())
 
     message = EmailMessage()
     message["Subject"] = subject
