@@ -16,6 +16,9 @@ from auth.models import Community, Membership, User
 from meetings.dbtypes import utcnow
 from meetings.extensions import db
 from meetings.meeting import demo as meeting_demo
+from meetings.meeting.models import Meeting, MeetingStatus
+from meetings.minutes import services as minutes_services
+from meetings.minutes.draft import generate_draft
 from meetings.projects import demo as project_demo
 from meetings.requests import services as request_services
 from meetings.requests.models import RequestCategory, ResidentRequest
@@ -143,11 +146,40 @@ def seed() -> list[str]:
     report.append(f"Demo requests created: {_seed_requests()}")
     report.append(f"Demo meetings created: {meeting_demo.seed_meetings()}")
     report.append(f"Demo resolutions created: {project_demo.seed_projects()}")
+    report.append(f"Demo minutes published: {_seed_minutes()}")
     report.append(
         "Demo logins: dongli-sec, xingyi-sec, zhuyun-sec (secretaries), "
         f"dongli-01 … zhuyun-12 (residents); password: {password}"
     )
     return report
+
+
+# --- minutes (会议纪要) of the meetings that are over ---------------------------
+
+
+def _seed_minutes() -> int:
+    """Publish the generated minutes of every closed demo meeting, as its
+    community's secretary would: the portal then has something to show.
+    Runs after the projects, since a resolution cannot follow publication."""
+    published = 0
+    names = [name for name, _street, _prefix in COMMUNITIES]
+    closed = db.session.scalars(
+        db.select(Meeting)
+        .join(Meeting.community)
+        .where(Meeting.status == MeetingStatus.CLOSED, Community.name.in_(names))
+        .order_by(Meeting.id)
+    )
+    for meeting in closed:
+        secretary = next(
+            (m.user for m in auth_services.members_of(meeting.community) if m.is_secretary), None
+        )
+        if secretary is None:
+            continue
+        version = minutes_services.save_version(secretary, meeting, generate_draft(meeting))
+        minutes_services.publish(secretary, version)
+        published += 1
+    db.session.flush()
+    return published
 
 
 # --- resident requests (居民诉求) of the seed stories -------------------------

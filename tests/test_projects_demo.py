@@ -92,3 +92,26 @@ def test_the_demo_boards_and_project_pages_show(seeded, client):
                 photo = client.get(f"/projects/{project.id}/updates/{update.id}/photo")
                 assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
                 photo.close()
+
+
+def test_the_demo_publishes_the_minutes_of_the_meetings_that_are_over(seeded, client):
+    from meetings.meeting.models import Meeting, MeetingStatus
+    from meetings.minutes.models import MinutesVersion
+
+    assert "Demo minutes published: 3" in seeded.output
+    published = db.session.scalars(
+        db.select(MinutesVersion).where(MinutesVersion.published_at.is_not(None))
+    ).all()
+    assert len(published) == 3
+    for version in published:
+        assert version.meeting.status == MeetingStatus.MINUTES_PUBLISHED
+    assert (
+        db.session.scalar(
+            db.select(db.func.count())
+            .select_from(Meeting)
+            .where(Meeting.status == MeetingStatus.CLOSED)
+        )
+        == 0
+    )
+    listing = client.get("/api/v1/public/minutes").json
+    assert listing["total"] == 3
