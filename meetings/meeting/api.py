@@ -6,7 +6,6 @@ offset coming in is read in the community's time zone (config TIMEZONE).
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import Response, request
@@ -24,6 +23,7 @@ from meetings.api.core import (
     current_api_user,
     list_schema,
     paginate,
+    token_required,
 )
 from meetings.dbtypes import MAX_ID
 from meetings.errors import NotAllowed, ValidationFailed
@@ -63,17 +63,6 @@ def _optional_user() -> User | None:
     if request.headers.get("Authorization"):
         return current_api_user()
     return None
-
-
-def _token_required(view):
-    """Ask for the bearer token before reading the body: 401 comes before 422."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        current_api_user()
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 # --- schemas --------------------------------------------------------------------------
@@ -348,7 +337,7 @@ def _managed_meeting(user: User, meeting_id: int) -> Meeting:
 
 @bp.post("/meetings")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(MeetingCreateSchema)
 @bp.response(201, MeetingSchema)
 def create_meeting(data):
@@ -362,7 +351,7 @@ def create_meeting(data):
 
 @bp.get("/meetings")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(MeetingListArgs, location="query")
 @bp.response(200, list_schema(MeetingSummarySchema, "MeetingList"))
 def list_meetings(args):
@@ -384,7 +373,7 @@ def get_meeting(meeting_id: int):
 
 @bp.patch("/meetings/<int:meeting_id>")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(MeetingPatchSchema)
 @bp.response(200, MeetingSchema)
 def update_meeting(data, meeting_id: int):
@@ -403,7 +392,7 @@ def update_meeting(data, meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/transitions")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(TransitionSchema)
 @bp.response(200, MeetingSchema)
 @bp.alt_response(409, description="invalid_transition")
@@ -446,7 +435,7 @@ def _agenda_item(meeting_id: int, item_id: int) -> tuple[User, AgendaItem]:
 
 @bp.post("/meetings/<int:meeting_id>/agenda-items")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(AgendaItemCreateSchema)
 @bp.response(201, AgendaItemSchema)
 def add_agenda_item(data, meeting_id: int):
@@ -460,7 +449,7 @@ def add_agenda_item(data, meeting_id: int):
 
 @bp.patch("/meetings/<int:meeting_id>/agenda-items/<int:item_id>")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(AgendaItemPatchSchema)
 @bp.response(200, AgendaItemSchema)
 def update_agenda_item(data, meeting_id: int, item_id: int):
@@ -473,7 +462,7 @@ def update_agenda_item(data, meeting_id: int, item_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/agenda-items/<int:item_id>/move")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(AgendaMoveSchema)
 @bp.response(200, list_schema(AgendaItemSchema, "Agenda"))
 def move_agenda_item(data, meeting_id: int, item_id: int):
@@ -487,7 +476,7 @@ def move_agenda_item(data, meeting_id: int, item_id: int):
 
 @bp.delete("/meetings/<int:meeting_id>/agenda-items/<int:item_id>")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.response(204)
 def remove_agenda_item(meeting_id: int, item_id: int):
     """Remove an item; those after it move up."""
@@ -501,7 +490,7 @@ def remove_agenda_item(meeting_id: int, item_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/attendances")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(AttendanceCreateSchema)
 @bp.response(201, AttendanceSchema)
 def invite(data, meeting_id: int):
@@ -521,7 +510,7 @@ def invite(data, meeting_id: int):
 
 @bp.patch("/meetings/<int:meeting_id>/attendances/<int:user_id>")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(AttendancePatchSchema)
 @bp.response(200, AttendanceSchema)
 def update_attendance(data, meeting_id: int, user_id: int):
@@ -549,7 +538,7 @@ def update_attendance(data, meeting_id: int, user_id: int):
 
 @bp.delete("/meetings/<int:meeting_id>/attendances/<int:user_id>")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.response(204)
 def remove_attendance(meeting_id: int, user_id: int):
     """Take back an invitation (before the meeting begins)."""
@@ -561,7 +550,7 @@ def remove_attendance(meeting_id: int, user_id: int):
 
 @bp.post("/checkin")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(CheckInSchema)
 @bp.response(200, AttendanceSchema)
 def check_in(data):

@@ -1,7 +1,5 @@
 """API: the user's notifications (API.md, ``GET /api/v1/notifications``)."""
 
-from functools import wraps
-
 from marshmallow import fields
 
 from meetings.api.core import (
@@ -13,22 +11,12 @@ from meetings.api.core import (
     current_api_user,
     list_schema,
     paginate,
+    token_required,
 )
 from meetings.extensions import db
 from meetings.notifications import services
 
 bp = blueprint("api_notifications", "Notifications: the user's in-app inbox")
-
-
-def _token_required(view):
-    """Ask for the bearer token before reading the query: 401 comes before 422."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        current_api_user()
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 class NotificationSchema(BaseSchema):
@@ -57,7 +45,7 @@ class ReadAllSchema(BaseSchema):
 
 @bp.get("/notifications")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(NotificationListArgs, location="query")
 @bp.response(200, list_schema(NotificationSchema, "NotificationList"))
 def list_notifications(args):
@@ -68,7 +56,7 @@ def list_notifications(args):
 
 @bp.post("/notifications/<int:notification_id>/read")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.response(200, NotificationSchema)
 @bp.alt_response(404, description="not_found: no such notification of the caller's")
 def mark_notification_read(notification_id: int):
@@ -80,7 +68,7 @@ def mark_notification_read(notification_id: int):
 
 @bp.post("/notifications/read-all")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.response(200, ReadAllSchema)
 def mark_all_notifications_read():
     """Mark all the caller's notifications read."""

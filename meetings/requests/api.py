@@ -1,7 +1,5 @@
 """API: resident requests (API.md "Requests")."""
 
-from functools import wraps
-
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 
@@ -16,6 +14,7 @@ from meetings.api.core import (
     current_api_user,
     list_schema,
     paginate,
+    token_required,
 )
 from meetings.dbtypes import MAX_ID
 from meetings.errors import ValidationFailed
@@ -28,17 +27,6 @@ bp = blueprint("api_requests", "Resident requests (居民诉求): raise, follow,
 CATEGORY_CODES = [category.value for category in RequestCategory]
 STATUS_CODES = [status.value for status in RequestStatus]
 _LOCAL_TIME = LocalDateTime()
-
-
-def _token_required(view):
-    """Ask for the bearer token before reading the body: 401 comes before 422."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        current_api_user()
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 # --- schemas ---------------------------------------------------------------------
@@ -143,7 +131,7 @@ class RequestReplySchema(BaseSchema):
 
 @bp.get("/requests")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(RequestListArgs, location="query")
 @bp.response(200, list_schema(RequestSchema, "RequestList"))
 def list_requests(args):
@@ -156,7 +144,7 @@ def list_requests(args):
 
 @bp.post("/requests")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(RequestCreateSchema)
 @bp.response(201, RequestDetailSchema)
 def create_request(data):
@@ -195,7 +183,7 @@ def get_request(request_id: int):
 
 @bp.post("/requests/<int:request_id>/reply")
 @bp.doc(**BEARER)
-@_token_required
+@token_required
 @bp.arguments(RequestReplySchema)
 @bp.response(200, RequestDetailSchema)
 @bp.alt_response(409, description="invalid_transition: the request is not waiting for a reply")
