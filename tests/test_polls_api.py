@@ -15,6 +15,15 @@ from meetings.meeting.models import MeetingStatus, Presence
 from meetings.polls import services
 from meetings.polls.models import Ballot, Poll, PollStatus, Proposal
 
+# Everyone but the community's secretary, and what each is told.
+NOT_THE_SECRETARY = [
+    ("voter", (403, "forbidden")),
+    ("observer", (403, "forbidden")),
+    ("other_secretary", (403, "forbidden")),
+    ("resident", (403, "forbidden")),
+    ("anonymous", (401, "unauthorized")),
+]
+
 pytest_plugins = ["meeting_fixtures", "poll_fixtures"]
 
 RECEIPT = re.compile(rf"^[{services.RECEIPT_ALPHABET}]{{{services.RECEIPT_LENGTH}}}$")
@@ -219,16 +228,7 @@ def test_no_comment_on_a_withdrawn_proposal(api, assembly):
     assert fresh(proposal).comments == []
 
 
-@pytest.mark.parametrize(
-    ("who", "expected"),
-    [
-        ("voter", (403, "forbidden")),
-        ("observer", (403, "forbidden")),
-        ("other_secretary", (403, "forbidden")),
-        ("resident", (403, "forbidden")),
-        ("anonymous", (401, "unauthorized")),
-    ],
-)
+@pytest.mark.parametrize(("who", "expected"), NOT_THE_SECRETARY)
 def test_only_the_secretary_hides_a_comment(api, assembly, people, who, expected):
     proposal = services.table_proposal(assembly.voters[1], assembly.item, "设置道闸")
     comment = services.add_comment(assembly.voters[0], proposal, "骂人的话")
@@ -399,16 +399,7 @@ def test_bad_poll_input_is_a_422_with_the_field(api, assembly, secretary, change
     assert services.polls_of(assembly.item) == []
 
 
-@pytest.mark.parametrize(
-    ("who", "expected"),
-    [
-        ("voter", (403, "forbidden")),
-        ("observer", (403, "forbidden")),
-        ("other_secretary", (403, "forbidden")),
-        ("resident", (403, "forbidden")),
-        ("anonymous", (401, "unauthorized")),
-    ],
-)
+@pytest.mark.parametrize(("who", "expected"), NOT_THE_SECRETARY)
 def test_only_the_secretary_creates_a_poll(api, assembly, people, who, expected):
     response = api.post(
         f"/agenda-items/{assembly.item.id}/polls",
@@ -459,16 +450,7 @@ def test_a_poll_opens_only_in_an_announced_meeting(
     assert error_of(response) == (409, "invalid_transition")
 
 
-@pytest.mark.parametrize(
-    ("who", "expected"),
-    [
-        ("voter", (403, "forbidden")),
-        ("observer", (403, "forbidden")),
-        ("other_secretary", (403, "forbidden")),
-        ("resident", (403, "forbidden")),
-        ("anonymous", (401, "unauthorized")),
-    ],
-)
+@pytest.mark.parametrize(("who", "expected"), NOT_THE_SECRETARY)
 def test_only_the_secretary_opens_and_closes(api, assembly, secretary, people, who, expected):
     poll_id = api.create_poll(secretary, assembly.item)["id"]
     assert error_of(api.post(f"/polls/{poll_id}/open", people[who])) == expected
@@ -1155,16 +1137,7 @@ def test_a_show_of_hands_is_closed_by_its_counts_only(api, assembly, secretary):
     assert error_of(refused) == (409, "invalid_transition")
 
 
-@pytest.mark.parametrize(
-    ("who", "expected"),
-    [
-        ("voter", (403, "forbidden")),
-        ("observer", (403, "forbidden")),
-        ("other_secretary", (403, "forbidden")),
-        ("resident", (403, "forbidden")),
-        ("anonymous", (401, "unauthorized")),
-    ],
-)
+@pytest.mark.parametrize(("who", "expected"), NOT_THE_SECRETARY)
 def test_only_the_secretary_enters_a_show_of_hands(api, assembly, secretary, people, who, expected):
     poll_id, yes, no, abstain = open_yes_no(api, secretary, assembly.item, in_room=True)
     body = {
