@@ -25,7 +25,7 @@ def meetings_by_title() -> dict[str, Meeting]:
 
 
 def test_seed_demo_makes_the_meetings_of_the_four_stories(seeded):
-    assert "Demo meetings created: 4" in seeded.output
+    assert "Demo meetings created: 6" in seeded.output
     meetings = meetings_by_title()
     statuses = sorted(m.status.value for m in meetings.values())
     # the three that are over have their minutes published (meetings.demo)
@@ -34,6 +34,8 @@ def test_seed_demo_makes_the_meetings_of_the_four_stories(seeded):
         "minutes_published",
         "minutes_published",
         "minutes_published",
+        "scheduled",
+        "scheduled",
     ]
 
     room = meetings["182幢活动室改造出新协商议事会"]
@@ -53,6 +55,22 @@ def test_seed_demo_makes_the_meetings_of_the_four_stories(seeded):
     assert room.closed_at < speakers.started_at < speakers.closed_at < adverts.started_at
     road = meetings["飞马转盘中心路通行协商会"]
     assert road.status == MeetingStatus.IN_PROGRESS and road.started_at < utcnow()
+
+    # what is coming up: the public list of each community shows it
+    shed = meetings["电动自行车集中充电棚选址协商会"]
+    assert shed.status == MeetingStatus.SCHEDULED and shed.starts_at > utcnow()
+    assert [t.title for t in shed.topics] == ["楼道里给电动自行车充电"]
+    assert shed.topics[0].status == RequestStatus.SCHEDULED
+    canteen = meetings["长者助餐点开办协商会"]
+    assert canteen.community.name == "竹韵社区" and canteen.starts_at > shed.starts_at
+
+
+def test_demo_upcoming_meetings_are_on_the_public_list(seeded, client):
+    for title in ("电动自行车集中充电棚选址协商会", "长者助餐点开办协商会"):
+        meeting = meetings_by_title()[title]
+        page = client.get(f"/communities/{meeting.community_id}/meetings")
+        assert page.status_code == 200
+        assert title in page.get_data(as_text=True)
 
 
 def test_seed_demo_twice_adds_no_meeting(seeded, runner):

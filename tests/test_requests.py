@@ -625,7 +625,7 @@ def test_demo_seeds_the_story_requests_once(db, runner, monkeypatch):
     monkeypatch.setenv("ADMIN_PASSWORD", "admin-password-1")
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "Demo requests created: 5" in first.output
+    assert "Demo requests created: 6" in first.output
 
     second = runner.invoke(args=["seed-demo"])
     assert "Demo requests created: 0" in second.output
@@ -641,6 +641,7 @@ def test_demo_seeds_the_story_requests_once(db, runner, monkeypatch):
         "电梯轿厢广告": "answered",
         "飞马转盘中心路拥堵": "accepted",
         "智慧音箱安装": "accepted",
+        "楼道里给电动自行车充电": "accepted",
         "地下车库跳蚤": None,
     }
     assert items["地下车库跳蚤"].status == "submitted"

@@ -1,6 +1,7 @@
 """Demo meetings of the four seed stories (DESIGN.md), for ``flask seed-demo``:
 three past and closed (the activity room, the smart loudspeakers, the lift
-adverts), one in progress (the Feima roundabout road) — with agendas,
+adverts), one in progress (the Feima roundabout road), two scheduled for the
+coming days (a charging shed for e-bikes, an elderly canteen) — with agendas,
 attendees drawn from the invented demo residents, the proposals they tabled
 and the polls they voted in, cast and counted by the polls' services so that
 the results are real. Built through the same services as the site; a meeting
@@ -242,6 +243,63 @@ DEMO_MEETINGS = [
                 close=False,
             ),
         ],
+    ),
+    # Coming up: the charging shed residents asked for, scheduled for next week.
+    DemoMeeting(
+        community="东篱社区",
+        title="电动自行车集中充电棚选址协商会",
+        status=MeetingStatus.SCHEDULED,
+        days_from_now=6,
+        local_time=(19, 0),
+        minutes=90,
+        location="优山美地花园182幢一层社区活动室",
+        description="楼道里停放、充电的电动自行车越来越多，存在火灾隐患。"
+        "请业委会、物业和居民代表商量集中充电棚的选址、收费和管理办法。",
+        host="dongli-sec",
+        recorder="dongli-07",
+        topics=["楼道里给电动自行车充电"],
+        agenda=[
+            ("物业介绍可选场地", 15, "飞马转盘东侧空地、地下车库入口旁两处。"),
+            ("讨论选址和收费办法", 40, "按次还是包月；是否设智能断电。"),
+            ("表决选址方案", 15, ""),
+        ],
+        attendees=[
+            ("dongli-01", "resident_rep"),
+            ("dongli-03", "resident_rep"),
+            ("dongli-06", "owners_committee_rep"),
+            ("dongli-12", "property_rep"),
+            ("dongli-04", "party_member_rep"),
+            ("dongli-09", "grid_leader"),
+        ],
+        accepted=["dongli-01", "dongli-06", "dongli-12"],
+    ),
+    # Coming up in the other community: an elderly canteen (长者助餐点).
+    DemoMeeting(
+        community="竹韵社区",
+        title="长者助餐点开办协商会",
+        status=MeetingStatus.SCHEDULED,
+        days_from_now=10,
+        local_time=(15, 0),
+        minutes=60,
+        location="竹韵社区党群服务中心二楼会议室",
+        description="社区老人多，子女白天上班，午饭不方便。商量在党群服务中心开办长者助餐点："
+        "场地、供餐单位、价格和补贴。",
+        host="zhuyun-sec",
+        recorder="zhuyun-05",
+        topics=[],
+        agenda=[
+            ("介绍助餐点设想和街道补贴政策", 15, ""),
+            ("讨论供餐单位和价格", 30, ""),
+            ("形成协商意见", 15, ""),
+        ],
+        attendees=[
+            ("zhuyun-02", "street_official"),
+            ("zhuyun-05", "community_committee"),
+            ("zhuyun-01", "resident_rep"),
+            ("zhuyun-03", "resident_rep"),
+            ("zhuyun-08", "property_rep"),
+        ],
+        accepted=["zhuyun-02", "zhuyun-01"],
     ),
     # Story 2: smart loudspeakers proposed by the street office.
     DemoMeeting(
