@@ -14,6 +14,8 @@ from meetings.errors import Conflict, ValidationFailed
 from meetings.extensions import db
 from meetings.meeting import services
 from meetings.meeting.models import AgendaItem, Meeting
+from meetings.polls import services as poll_services
+from meetings.polls.models import Proposal
 
 pytest_plugins = ["meeting_fixtures"]  # make_meeting, attendee, in_request…
 
@@ -155,6 +157,24 @@ def test_removing_an_item_closes_the_gap(english, login, agenda, secretary):
     assert titles(agenda) == TITLES[1:]
     assert positions(agenda) == [1, 2]
     assert fresh(agenda).total_planned_minutes == 50
+
+
+def test_an_item_with_a_proposal_is_kept_with_a_reason(english, login, agenda, secretary, bearer):
+    item = item_named(agenda, TITLES[2])
+    poll_services.table_proposal(secretary, item, "全面改造出新")
+    db.session.flush()
+    login(secretary)
+    response = english.post(f"/meetings/{agenda.id}/agenda/{item.id}/remove")
+    assert response.status_code == 409
+    assert any("cannot be removed" in m for m in flashes(response.get_data(as_text=True)))
+
+    response = english.delete(
+        f"/api/v1/meetings/{agenda.id}/agenda-items/{item.id}", headers=bearer(secretary)
+    )
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "conflict"
+    assert titles(agenda) == TITLES
+    assert db.session.scalar(db.select(db.func.count(Proposal.id))) == 1
 
 
 def test_items_deal_with_the_meetings_topics_only(

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 
 from auth.models import User
 from meetings.audit.services import record
-from meetings.errors import ValidationFailed
+from meetings.errors import Conflict, ValidationFailed
 from meetings.extensions import db
 from meetings.meeting.models import PLANNING_STATUSES, AgendaItem, Meeting
 from meetings.meeting.services.common import require_manager, require_status
+from meetings.polls.models import Poll, Proposal
 from meetings.requests.models import ResidentRequest
 
 TITLE_MAX = 200
@@ -169,9 +170,26 @@ def move_agenda_item(actor: User, item: AgendaItem, position: int) -> AgendaItem
     return item
 
 
+def _has_deliberation(item: AgendaItem) -> bool:
+    return any(
+        db.session.scalar(db.select(model.id).where(model.agenda_item_id == item.id).limit(1))
+        is not None
+        for model in (Proposal, Poll)
+    )
+
+
 def remove_agenda_item(actor: User, item: AgendaItem) -> None:
     meeting = item.meeting
     _require_open(actor, meeting)
+    # Removing the item would take the proposals (and their discussion) and
+    # polls tabled under it along: refuse rather than lose what people wrote.
+    if _has_deliberation(item):
+        raise Conflict(
+            _(
+                "Proposals or polls have been tabled under this item; "
+                "they would be lost with it, so it cannot be removed."
+            )
+        )
     record(actor, "agenda_item.removed", item, meeting_id=meeting.id, title=item.title)
     items = _ordered_items(meeting)
     items.remove(item)
