@@ -208,6 +208,14 @@ def test_completing_through_the_api_closes_the_requests(call, project, secretary
     assert deliberation.request.status == "closed"
 
 
+def test_the_request_names_its_resolution_and_project(call, project, deliberation):
+    answer = call("GET", f"/requests/{deliberation.request.id}", "secretary")
+    assert answer.status_code == 200
+    assert answer.json["project_ids"] == [project.id]
+    assert answer.json["resolution_ids"] == [r.id for r in project.resolutions]
+    assert answer.json["meeting_ids"] == [deliberation.meeting.id]
+
+
 # --- ratings -------------------------------------------------------------------------------------
 
 

@@ -48,6 +48,7 @@ def test_resident_raises_a_request(client, bearer, resident, secretary, communit
     assert data["reply"] is None
     assert data["replied_at"] is None
     assert data["meeting_ids"] == []
+    assert data["resolution_ids"] == data["project_ids"] == []
     assert data["requester"] == {"id": resident.id, "display_name": "王阿姨"}
     assert data["raised_by"] is None
     assert data["is_overdue"] is False

@@ -19,6 +19,7 @@ from meetings.api.core import (
 from meetings.dbtypes import MAX_ID
 from meetings.errors import ValidationFailed
 from meetings.extensions import db
+from meetings.projects.services import outcome_of_request
 from meetings.requests import services
 from meetings.requests.models import RequestCategory, RequestStatus
 
@@ -109,6 +110,24 @@ class RequestSchema(BaseSchema):
 
 class RequestDetailSchema(RequestSchema):
     history = fields.List(fields.Nested(RequestEventSchema), attribute="events")
+    resolution_ids = fields.Method(
+        "_resolution_ids",
+        metadata={"type": "array", "items": {"type": "integer"}, "description": "决议 on it"},
+    )
+    project_ids = fields.Method(
+        "_project_ids",
+        metadata={
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "the follow-up projects answering it",
+        },
+    )
+
+    def _resolution_ids(self, item) -> list[int]:
+        return [resolution.id for resolution in outcome_of_request(item).resolutions]
+
+    def _project_ids(self, item) -> list[int]:
+        return [project.id for project in outcome_of_request(item).projects]
 
 
 class RequestListArgs(PageArgs):
