@@ -6,7 +6,7 @@ PORT ?= 5000
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: run test test-postgres install install-test translations lint clean
+.PHONY: run test test-postgres test-e2e install install-test translations lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ test: install-test
 
 test-postgres: install-test
 	TEST_DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
+
+# The four stories in Chromium (/usr/bin/chromium, never a downloaded browser);
+# screenshots of every step go to test-artifacts/e2e/.
+test-e2e: install-test
+	$(BIN)/pytest -m e2e tests/e2e
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -4,6 +4,8 @@ through the services and the secretary's and attendees' pages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import field_errors, flashes
 from meeting_helpers import audit_actions, fresh, notifications_of
@@ -348,6 +350,33 @@ def test_publishing_asks_for_a_confirmation(english, login, held_meeting, secret
     assert done.status_code == 302 and done.location == f"/minutes/{meeting.id}"
     assert fresh(meeting).status == MeetingStatus.MINUTES_PUBLISHED
     assert len(notifications_of(resident, "minutes.published")) == 1
+
+
+def test_the_publish_page_sends_back_the_version_it_shows(english, login, held_meeting, secretary):
+    """The form posts what the page holds: its hidden inputs and the tick.
+    (The version once was not on the page, and publishing always failed; then
+    the first publication was announced as a correction.)"""
+    meeting = held_meeting.meeting
+    services.save_version(secretary, meeting, TEXT)
+    _db.session.commit()
+    login(secretary)
+    url = f"/meetings/{meeting.id}/minutes/publish"
+    page = english.get(url).get_data(as_text=True)
+    form = page[page.index(f'action="{url}"') :]
+    hidden = dict(
+        re.findall(r'<input[^>]*name="(\w+)"[^>]*type="hidden"[^>]*value="([^"]*)"', form)
+    )
+    hidden |= dict(
+        re.findall(r'<input[^>]*type="hidden"[^>]*name="(\w+)"[^>]*value="([^"]*)"', form)
+    )
+    assert hidden.get("version") == "1"
+    done = english.post(url, data=hidden | {"sure": "y"})
+    assert done.status_code == 302 and done.location == f"/minutes/{meeting.id}"
+    assert fresh(meeting).status == MeetingStatus.MINUTES_PUBLISHED
+    # the first publication, not a correction
+    assert flashes(english.get(done.location).get_data(as_text=True)) == [
+        "The minutes are published; the residents who asked have been told."
+    ]
 
 
 def test_the_meeting_page_points_to_the_minutes(client, login, held_meeting, secretary, published):

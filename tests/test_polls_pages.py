@@ -444,6 +444,18 @@ def test_named_votes_are_listed_for_the_secretary_after_closing(
 # --- the ballot ---------------------------------------------------------------------------
 
 
+def test_for_against_abstain_are_glossed_for_readers_of_english(client_of, item, secretary):
+    """The options are stored as 赞成、反对、弃权; an English ballot says what they mean."""
+    poll = make_poll(item, secretary)
+    client = client_of("attendee")
+    english = text_of(client.get(f"/polls/{poll.id}/vote"))
+    for label, meaning in (("赞成", "For"), ("反对", "Against"), ("弃权", "Abstain")):
+        assert re.search(rf"{label}\s*<span class=\"option-gloss\"[^>]*>\({meaning}\)", english)
+    client.set_cookie(LANGUAGE_COOKIE, "zh_CN")
+    chinese = text_of(client.get(f"/polls/{poll.id}/vote"))
+    assert "赞成" in chinese and "option-gloss" not in chinese
+
+
 def test_voting_on_a_phone_asks_for_confirmation_then_shows_a_receipt(
     client_of, item, secretary, attendee
 ):

@@ -16,6 +16,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from meetings.minutes import services
 from meetings.minutes.public import QUERY_MAX
@@ -51,7 +52,8 @@ class VersionForm(FlaskForm):
 
 
 class PublishForm(FlaskForm):
-    version = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    # hidden, so that ``hidden_tag()`` sends back the version the page showed
+    version = IntegerField(validators=[InputRequired(), NumberRange(min=1)], widget=HiddenInput())
     sure = BooleanField(
         _l("I have read this version: publish it to the residents."),
         validators=[DataRequired(_l("Please tick the box to confirm."))],

@@ -228,6 +228,8 @@ def publish(meeting_id: int):
         version = found.get(form.version.data)
         if version is None:
             abort(400)
+        # asked before publishing: afterwards this version is the current one
+        first = found.current is None
         try:
             services.publish(current_user, version)
             db.session.commit()
@@ -235,7 +237,7 @@ def publish(meeting_id: int):
             db.session.rollback()
             show_errors_on(form, error)
         else:
-            if found.current is None:
+            if first:
                 flash(
                     _("The minutes are published; the residents who asked have been told."),
                     "success",

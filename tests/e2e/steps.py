@@ -1,0 +1,512 @@
+"""What the people of the stories do on the site, one page or form at a time.
+
+Each step goes through the pages as a person would (links, forms, buttons,
+by their visible names), checks what the page then says, and takes the
+screenshots worth keeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import expect
+
+from .cast import PASSWORD, Community, Member
+from .story import Actor
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class RequestText:
+    title: str
+    category: str  # the English label, e.g. "Public facilities"
+    description: str
+    location: str
+    contact: str = ""
+
+
+@dataclass
+class MeetingText:
+    title: str
+    location: str
+    description: str
+    host: str
+    recorder: str
+    in_days: int = 1  # 0: today, half an hour from now
+    topics: list[str] = field(default_factory=list)  # the request titles it deliberates
+
+
+def meeting_times(in_days: int) -> tuple[str, str]:
+    """Start and end for the datetime-local inputs: in ``in_days`` days from
+    19:00 to 21:00, or for today a short meeting from half an hour from now."""
+    now = datetime.now(SHANGHAI).replace(second=0, microsecond=0)
+    if in_days == 0:
+        start = now + timedelta(minutes=30)
+        end = start + timedelta(hours=1)
+    else:
+        start = (now + timedelta(days=in_days)).replace(hour=19, minute=0)
+        end = start + timedelta(hours=2)
+    return start.strftime("%Y-%m-%dT%H:%M"), end.strftime("%Y-%m-%dT%H:%M")
+
+
+# --- residents -------------------------------------------------------------------------
+
+
+def sign_up(resident: Actor, community: Community, member: Member) -> None:
+    """From the home page, as a new resident."""
+    t, page = resident.t, resident.page
+    resident.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Talk it over, get it done"))
+    resident.shot("home")
+    resident.link(t("Sign up as a resident"))
+    page.get_by_label(t("Your community (社区)")).select_option(
+        label=f"{community.name}（{community.street}）"
+    )
+    page.get_by_label(t("Name"), exact=True).fill(member.name)
+    page.get_by_label(t("Username")).fill(member.username)
+    page.get_by_label(t("Phone (optional)")).fill("13962801182")
+    page.get_by_label(t("Password"), exact=True).fill(PASSWORD)
+    page.get_by_label(t("Repeat the password")).fill(PASSWORD)
+    resident.shot("sign-up")
+    resident.click(t("Create my account"))
+    resident.flash(t("Your account is ready. Welcome!"))
+    expect(page.locator(".place-list").first).to_contain_text(community.name)
+
+
+def raise_request(resident: Actor, community: Community, request: RequestText) -> None:
+    t, page = resident.t, resident.page
+    resident.menu(t("Raise a request"))
+    expect(page.locator(".request-community")).to_contain_text(community.name)
+    page.get_by_label(t("What is it about?")).fill(request.title)
+    page.get_by_label(t("Category")).select_option(label=t(request.category))
+    page.get_by_label(t("Describe the problem")).fill(request.description)
+    page.get_by_label(t("Where?")).fill(request.location)
+    if request.contact:
+        page.get_by_label(t("How to reach you (optional)")).fill(request.contact)
+    resident.shot("request-form")
+    resident.click(t("Send the request"))
+    resident.flash(t("Sent. The secretary will reply within %(days)d days.", days=3))
+    expect(page.get_by_role("heading", level=1)).to_have_text(request.title)
+    expect(page.locator(".request-meta")).to_contain_text(t("Waiting for a reply"))
+    resident.shot("request-sent")
+
+
+def read_my_request(
+    resident: Actor, title: str, status: str, answer: str, first_reply: str = ""
+) -> None:
+    """My requests, then the request's page: the community's answer (once the
+    minutes are out, what the meeting decided), what was decided, and the
+    first reply kept in the history."""
+    t, page = resident.t, resident.page
+    resident.menu(t("My requests"))
+    card = page.locator(".request-card", has_text=title)
+    expect(card.locator(".status")).to_have_text(t(status))
+    resident.shot("my-requests")
+    card.get_by_role("link", name=title).click()
+    expect(page.locator(".request-answer")).to_contain_text(answer)
+    expect(page.locator(".request-outcome")).to_contain_text(answer)
+    if first_reply:
+        expect(page.locator(".timeline")).to_contain_text(first_reply)
+    resident.shot("my-request-answered")
+
+
+# --- the secretary: requests, meetings, agenda, invitations ----------------------------
+
+
+def open_request_from_dashboard(secretary: Actor, community: Community, title: str) -> None:
+    t, page = secretary.t, secretary.page
+    secretary.menu(t("Dashboard of %(community)s", community=community.name))
+    waiting = page.locator(
+        "section", has=page.get_by_role("heading", name=t("Requests waiting for a reply"))
+    )
+    expect(waiting.get_by_role("link", name=title)).to_be_visible()
+    secretary.shot("dashboard")
+    waiting.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+
+
+def reply_to_request(secretary: Actor, requester: str, action: str, message: str) -> None:
+    """``action``: the English label of the reply's choice."""
+    t, page = secretary.t, secretary.page
+    page.get_by_label(t(action)).check()
+    page.get_by_label(t("Message to the resident")).fill(message)
+    secretary.shot("reply")
+    secretary.click(t("Send the reply"))
+    secretary.flash(t("Your reply has been sent to %(name)s.", name=requester))
+    expect(page.locator(".request-answer")).to_contain_text(message)
+
+
+def create_meeting(secretary: Actor, community: Community, meeting: MeetingText) -> None:
+    t, page = secretary.t, secretary.page
+    secretary.menu(t("Dashboard of %(community)s", community=community.name))
+    secretary.link(t("New meeting"))
+    page.get_by_label(t("Title"), exact=True).fill(meeting.title)
+    for topic in meeting.topics:
+        page.get_by_label(topic).check()
+    starts, ends = meeting_times(meeting.in_days)
+    page.get_by_label(t("Starts")).fill(starts)
+    page.get_by_label(t("Ends")).fill(ends)
+    page.get_by_label(t("Place")).fill(meeting.location)
+    page.get_by_label(t("Description"), exact=True).fill(meeting.description)
+    page.get_by_label(t("Host (主持人)")).select_option(label=meeting.host)
+    page.get_by_label(t("Recorder (记录人)")).select_option(label=meeting.recorder)
+    secretary.shot("new-meeting")
+    secretary.click(t("Create the draft"))
+    secretary.flash(t("Meeting “%(title)s” created as a draft.", title=meeting.title))
+
+
+def add_agenda_item(
+    secretary: Actor, title: str, minutes: int, description: str = "", request: str = ""
+) -> None:
+    t, page = secretary.t, secretary.page
+    form = page.locator("form", has=page.get_by_role("button", name=t("Add to the agenda")))
+    form.get_by_label(t("Title"), exact=True).fill(title)
+    form.get_by_label(t("Planned minutes (optional)")).fill(str(minutes))
+    if description:
+        form.get_by_label(t("Description (optional)")).fill(description)
+    if request:
+        form.get_by_label(request).check()
+    secretary.click(t("Add to the agenda"))
+    expect(page.locator(".agenda-editor")).to_contain_text(title)
+
+
+def invite(secretary: Actor, roles: dict[str, str], role_for_all: str = "") -> None:
+    """Check the people (by name) on the attendees page, each with a role
+    (the English label) on their line, or one role for all of them."""
+    t, page = secretary.t, secretary.page
+    for name, role in roles.items():
+        page.get_by_label(name, exact=True).check()
+        if role:
+            page.get_by_label(t("Role of %(name)s", name=name)).last.select_option(label=t(role))
+    if role_for_all:
+        page.get_by_label(t("Role for everyone checked")).select_option(label=t(role_for_all))
+    secretary.click(t("Invite the checked members"))
+    for name in roles:
+        expect(page.locator(".attendee-editor")).to_contain_text(name)
+
+
+def meeting_tab(secretary: Actor, tab: str) -> None:
+    t, page = secretary.t, secretary.page
+    page.get_by_role("navigation", name=t("This meeting")).get_by_role(
+        "link", name=t(tab), exact=True
+    ).click()
+
+
+def move_meeting(secretary: Actor, button: str, status: str) -> None:
+    """Press the meeting page's next-step button (schedule, start, close)."""
+    t = secretary.t
+    secretary.click(t(button))
+    secretary.flash(t("The meeting is now “%(status)s”.", status=t(status)))
+    expect(secretary.page.locator(".meeting-meta .meeting-status")).to_have_text(t(status))
+
+
+def check_in(secretary: Actor, present: list[str], excused: tuple[str, ...] = ()) -> None:
+    """The check-in tab: the secretary marks who came (the attendees at the door)."""
+    t, page = secretary.t, secretary.page
+    meeting_tab(secretary, "Check-in")
+    for names, presence in ((present, "Present"), (excused, "Excused")):
+        for name in names:
+            secretary.click(f"{t(presence)} — {name}")
+            row = page.locator(".checkin-row", has_text=name)
+            expect(row.locator(".checkin-state")).to_contain_text(t(presence))
+    voting = page.locator(".quorum-count")
+    expect(voting).to_be_visible()
+    secretary.shot("check-in")
+
+
+def raise_on_behalf(
+    secretary: Actor, community: Community, resident: Member, request: RequestText
+) -> None:
+    """The secretary types in a request a resident brought to the office."""
+    t, page = secretary.t, secretary.page
+    secretary.menu(t("Raise a request"))
+    page.get_by_label(t("On behalf of (optional)")).select_option(
+        label=f"{resident.name}（{community.name}）"
+    )
+    page.get_by_label(t("What is it about?")).fill(request.title)
+    page.get_by_label(t("Category")).select_option(label=t(request.category))
+    page.get_by_label(t("Describe the problem")).fill(request.description)
+    page.get_by_label(t("Where?")).fill(request.location)
+    secretary.shot("request-on-behalf")
+    secretary.click(t("Send the request"))
+    secretary.flash(t("The request was raised for %(name)s.", name=resident.name))
+    expect(page.get_by_role("heading", level=1)).to_have_text(request.title)
+
+
+# --- proposals, polls and ballots --------------------------------------------------------
+
+
+def open_meeting(person: Actor, meeting_title: str) -> None:
+    """From My meetings, the meeting's page."""
+    t, page = person.t, person.page
+    person.menu(t("My meetings"))
+    page.locator(".meeting-card", has_text=meeting_title).get_by_role(
+        "link", name=meeting_title
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(meeting_title)
+
+
+def agenda_item(person: Actor, item_title: str):
+    return person.page.locator(
+        ".agenda-item", has=person.page.get_by_role("heading", name=item_title)
+    )
+
+
+def table_proposal(person: Actor, item_title: str, title: str, body: str) -> None:
+    t = person.t
+    item = agenda_item(person, item_title)
+    item.locator("summary", has_text=t("Table a proposal")).click()
+    item.get_by_label(t("Title of the proposal")).fill(title)
+    item.get_by_label(t("What it proposes (optional)")).fill(body)
+    person.shot("table-proposal")
+    item.get_by_role("button", name=t("Table the proposal")).click()
+    person.flash(t("Your proposal “%(title)s” is tabled.", title=title))
+    expect(person.page.get_by_role("heading", level=1)).to_have_text(title)
+    person.shot("proposal")
+
+
+def comment(person: Actor, item_title: str, proposal: str, text: str) -> None:
+    """From the meeting page, a proposal's discussion: add a comment."""
+    t, page = person.t, person.page
+    agenda_item(person, item_title).get_by_role("link", name=proposal).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(proposal)
+    page.get_by_label(t("Your comment")).fill(text)
+    person.click(t("Add my comment"))
+    expect(page.locator(".comment-list")).to_contain_text(text)
+    person.shot("comment")
+
+
+def enter_show_of_hands(secretary: Actor, present: int, hands: dict[str, int]) -> None:
+    """举手表决: the counts go in, which closes the poll."""
+    t, page = secretary.t, secretary.page
+    page.get_by_label(t("People present who may vote")).fill(str(present))
+    for option, count in hands.items():
+        page.get_by_label(shown(t, option), exact=True).fill(str(count))
+    secretary.shot("show-of-hands")
+    secretary.click(t("Save the counts and close the poll"))
+    secretary.flash(t("The counts are entered and the poll is closed."))
+
+
+@dataclass
+class PollText:
+    title: str
+    kind: str  # the English label: "For / against / abstain", "Choose one", …
+    proposals: list[str] = field(default_factory=list)  # ticked, in this order
+    secret: bool = False
+    in_room: bool = False
+
+
+def create_poll(secretary: Actor, item_title: str, poll: PollText) -> None:
+    t, page = secretary.t, secretary.page
+    agenda_item(secretary, item_title).get_by_role("link", name=t("Create a poll")).click()
+    page.get_by_label(t("Question put to the vote")).fill(poll.title)
+    page.get_by_label(t(poll.kind), exact=True).check()
+    for proposal in poll.proposals:
+        page.get_by_label(proposal, exact=True).check()
+    if poll.secret:
+        page.get_by_label(t("Secret: nobody can see who voted what")).check()
+    if poll.in_room:
+        page.get_by_label(t("Show of hands in the room (举手表决)")).check()
+    secretary.shot("new-poll")
+    secretary.click(t("Save the poll as a draft"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(poll.title)
+
+
+def open_poll(secretary: Actor, voters: int) -> None:
+    t = secretary.t
+    expect(secretary.page.locator(".poll-panel")).to_contain_text(
+        t.n("Right now that is %(num)d person.", "Right now that is %(num)d people.", voters)
+    )
+    secretary.click(t("Open the poll"))
+    secretary.flash(
+        t.n(
+            "Voting is open: %(num)d person may vote now.",
+            "Voting is open: %(num)d people may vote now.",
+            voters,
+        )
+    )
+    secretary.shot("poll-open")
+
+
+GLOSS = {"赞成": "For", "反对": "Against", "弃权": "Abstain"}
+
+
+def shown(t, label: str) -> str:
+    """A for / against / abstain option as the page names it: 赞成, or in
+    English 赞成 (For)."""
+    if t.lang == "zh_CN" or label not in GLOSS:
+        return label
+    return f"{label} ({t(GLOSS[label])})"
+
+
+def vote(
+    voter: Actor, meeting_title: str, poll_title: str, choice: str, first_choice: str = ""
+) -> str:
+    """From My meetings: Vote now, choose, Next, check, cast; the receipt.
+    With ``first_choice``, the voter first picks that, then changes their
+    mind on the confirmation screen. Returns the receipt code."""
+    t, page = voter.t, voter.page
+    voter.menu(t("My meetings"))
+    waiting = page.locator(".vote-now")
+    expect(waiting).to_contain_text(poll_title)
+    voter.shot("my-meetings")
+    waiting.locator("li", has_text=poll_title).get_by_role("link", name=t("Vote now")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(poll_title)
+    if first_choice:
+        page.get_by_label(shown(t, first_choice), exact=True).check()
+        voter.click(t("Next"))
+        expect(page.locator(".chosen-list")).to_have_text(shown(t, first_choice))
+        voter.click(t("No, change my choice"))
+    page.get_by_label(shown(t, choice), exact=True).check()
+    voter.shot("ballot")
+    voter.click(t("Next"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Is this your choice?"))
+    expect(page.locator(".chosen-list")).to_have_text(shown(t, choice))
+    voter.shot("ballot-confirm")
+    voter.click(t("Yes, cast my vote"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("You have voted — thank you"))
+    receipt = page.locator(".receipt-code").inner_text().strip()
+    assert len(receipt.replace("-", "")) >= 8, receipt
+    voter.shot("receipt")
+    return receipt
+
+
+def log_in_and_vote(
+    story, label: str, member: Member, meeting_title: str, poll_title: str, choice: str, **kw
+) -> str:
+    voter = story.phone(label)
+    voter.log_in(member)
+    return vote(voter, meeting_title, poll_title, choice, **kw)
+
+
+def close_poll(secretary: Actor, poll_title: str, cast: int, eligible: int) -> None:
+    t, page = secretary.t, secretary.page
+    secretary.click(t("Update the count"), role="link")
+    expect(page.locator(".turnout-count")).to_have_text(f"{cast} / {eligible}")
+    secretary.shot("turnout")
+    secretary.click(t("Close the poll…"), role="link")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("Close “%(title)s”?", title=poll_title)
+    )
+    expect(page.locator(".turnout-count")).to_have_text(f"{cast} / {eligible}")
+    secretary.shot("close-poll")
+    secretary.click(t("Yes, close and count"))
+    secretary.flash(t("The poll is closed and counted."))
+
+
+def result_rows(person: Actor) -> dict[str, str]:
+    """The result bars: option → "3 votes · 75%" as shown (without the
+    glosses and badges beside the option's name)."""
+    rows = {}
+    for row in person.page.locator(".result-row").all():
+        name = row.locator(".result-name").evaluate("node => node.firstChild.textContent")
+        rows[name.strip()] = " ".join(row.locator(".result-count").inner_text().split())
+    return rows
+
+
+def poll_numbers(person: Actor) -> dict[str, str]:
+    numbers = {}
+    for pair in person.page.locator(".poll-numbers > div").all():
+        numbers[pair.locator("dt").inner_text().strip()] = " ".join(
+            pair.locator("dd").inner_text().split()
+        )
+    return numbers
+
+
+def votes(t, num: int, percent: str) -> str:
+    return f"{t.n('%(num)d vote', '%(num)d votes', num)} · {percent}"
+
+
+# --- resolutions and minutes ---------------------------------------------------------------
+
+
+@dataclass
+class ResolutionText:
+    agenda_item: str  # "1. …" as the form lists it
+    text: str
+    poll: str = ""  # the poll's title
+    conditions: str = ""
+    project: str = ""  # the title of a new project
+    unit: str = ""
+    budget: str = ""
+    due_in_days: int = 90
+
+
+def record_resolution(secretary: Actor, resolution: ResolutionText) -> None:
+    t, page = secretary.t, secretary.page
+    secretary.link(t("Record a resolution"))
+    page.get_by_label(t("Agenda item")).select_option(label=resolution.agenda_item)
+    if resolution.poll:
+        poll = page.get_by_label(t("The poll it follows"))
+        label = poll.locator("option", has_text=resolution.poll).inner_text()
+        poll.select_option(label=label)
+    page.get_by_label(t("What the meeting decided")).fill(resolution.text)
+    if resolution.conditions:
+        page.get_by_label(t("Conditions (optional)")).fill(resolution.conditions)
+    if resolution.project:
+        page.get_by_label(t("Open a new project")).check()
+        page.get_by_label(t("Title of the new project")).fill(resolution.project)
+        page.get_by_label(t("Responsible unit")).fill(resolution.unit)
+        due = datetime.now(SHANGHAI).date() + timedelta(days=resolution.due_in_days)
+        page.get_by_label(t("Due date")).fill(due.isoformat())
+        if resolution.budget:
+            page.get_by_label(t("Budget in yuan (optional)")).fill(resolution.budget)
+    secretary.shot("resolution-form")
+    secretary.click(t("Record the resolution"))
+    recorded = page.locator("#resolutions")
+    expect(recorded).to_contain_text(resolution.text)
+    if resolution.project:
+        expect(recorded.locator(".resolution-project")).to_contain_text(resolution.project)
+
+
+def publish_minutes(
+    secretary: Actor, meeting_title: str, discussion: str, must_say: list[str]
+) -> None:
+    """Write the minutes from the draft made of the meeting's data, adding
+    what was said, save, publish; then the public page of the minutes,
+    which must say ``must_say``."""
+    t, page = secretary.t, secretary.page
+    meeting_tab(secretary, "Minutes")
+    secretary.link(t("Write the minutes"))
+    body = page.get_by_label(t("Minutes (Markdown)"))
+    for text in must_say:
+        expect(body).to_contain_text(text)
+    placeholder = t("Discussion: …")  # 讨论情况：……
+    draft = body.input_value()
+    assert placeholder in draft
+    said = placeholder.split("…")[0] + discussion
+    body.fill(draft.replace(placeholder, said, 1))
+    secretary.click(t("Preview"))
+    expect(page.locator("#minutes-preview")).to_contain_text(said)
+    secretary.shot("minutes-draft")
+    secretary.click(t("Save as a new version"))
+    secretary.flash(t("Saved as version %(number)d.", number=1))
+    secretary.link(t("Publish…"))
+    page.get_by_label(t("I have read this version: publish it to the residents.")).check()
+    secretary.shot("minutes-publish")
+    secretary.click(t("Publish the minutes"))
+    secretary.flash(t("The minutes are published; the residents who asked have been told."))
+    document = page.locator(".minutes-doc")
+    expect(document).to_contain_text(meeting_title)
+    for text in [*must_say, said]:
+        expect(document).to_contain_text(text)
+    secretary.shot("minutes-published")
+
+
+# --- the public portal ---------------------------------------------------------------------
+
+
+def read_portal(resident: Actor, community: Community, request_title: str, answer: str) -> None:
+    """Home page → the community's portal → answered requests → the minutes."""
+    t, page = resident.t, resident.page
+    resident.goto("/")
+    page.get_by_role("link", name=community.name).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(community.name)
+    resident.shot("portal")
+    resident.link(t("Answered requests"))
+    card = page.locator(".request-card", has_text=request_title)
+    expect(card.locator(".request-reply")).to_contain_text(answer)
+    resident.shot("answered-requests")
