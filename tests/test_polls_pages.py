@@ -456,6 +456,22 @@ def test_for_against_abstain_are_glossed_for_readers_of_english(client_of, item,
     assert "赞成" in chinese and "option-gloss" not in chinese
 
 
+def test_the_named_table_receipts_and_show_of_hands_are_glossed_too(client_of, item, secretary):
+    poll = make_poll(item, secretary, secret=False)
+    voter = client_of("attendee")
+    cast = {"option_ids": str(option_id(poll, "反对")), "confirm": "1"}
+    assert voter.post(f"/polls/{poll.id}/vote", data=cast).status_code in (200, 302)
+    services.close_poll(secretary, poll)
+    db.session.flush()
+    host = client_of("secretary")
+    assert "反对 (Against)" in text_of(host.get(f"/polls/{poll.id}"))  # who voted what
+    assert "反对 (Against)" in text_of(host.get(f"/polls/{poll.id}/receipts"))
+
+    hands = make_poll(item, secretary, title="举手表决", in_room=True)
+    form = text_of(host.get(f"/polls/{hands.id}"))
+    assert re.search(r"<label[^>]*>\s*弃权 \(Abstain\)", form)
+
+
 def test_voting_on_a_phone_asks_for_confirmation_then_shows_a_receipt(
     client_of, item, secretary, attendee
 ):

@@ -217,7 +217,7 @@ def in_room_form(poll: Poll, *args, **kwargs) -> InRoomForm:
     """A form with a count field for each of the poll's options."""
     fields = {
         f"option_{option.id}": IntegerField(
-            option.label,
+            option.shown_label,
             validators=[Optional(), NumberRange(max=COUNT_MAX, message=_l("At most %(max)s."))],
             render_kw={"inputmode": "numeric", "min": 0},
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
@@ -170,6 +171,19 @@ class OptionCode(enum.StrEnum):
     NO = "no"
     ABSTAIN = "abstain"
 
+    @property
+    def gloss(self):
+        """The meaning of 赞成/反对/弃权 for a reader of another language:
+        the options are stored in Chinese, as the minutes print them."""
+        return OPTION_GLOSSES[self]
+
+
+OPTION_GLOSSES = {
+    OptionCode.YES: _l("For"),
+    OptionCode.NO: _l("Against"),
+    OptionCode.ABSTAIN: _l("Abstain"),
+}
+
 
 class Poll(db.Model):
     """A 表决 on an agenda item. Its result is computed once, at close, and stored."""
@@ -255,6 +269,14 @@ class PollOption(db.Model):
 
     poll: Mapped[Poll] = relationship(back_populates="options")
     proposal: Mapped[Proposal | None] = relationship()
+
+    @property
+    def shown_label(self) -> str:
+        """The label with its meaning beside it for readers of other languages
+        than Chinese: "赞成 (For)"."""
+        if self.code is None or str(get_locale()).startswith("zh"):
+            return self.label
+        return f"{self.label} ({self.code.gloss})"
 
 
 class PollVoter(db.Model):

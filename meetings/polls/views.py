@@ -294,7 +294,7 @@ def result_rows(poll: Poll) -> list[OptionRow]:
 
 def _named_votes(poll: Poll) -> list[tuple[str, list[str]]]:
     """Who voted what on a closed named poll, with the options' labels."""
-    labels = {option.id: option.label for option in poll.options}
+    labels = {option.id: option.shown_label for option in poll.options}
     return [
         (user.display_name, [labels[i] for i in option_ids])
         for user, option_ids in services.named_votes(current_user, poll)
@@ -563,7 +563,7 @@ def receipts(poll_id: int):
     poll = _closed_poll(poll_id)
     if not isinstance(poll, Poll):
         return poll
-    labels = {option.id: option.label for option in poll.options}
+    labels = {option.id: option.shown_label for option in poll.options}
     lines = [
         (line.receipt, [labels[i] for i in line.option_ids]) for line in services.receipts(poll)
     ]
