@@ -320,30 +320,46 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     return plain, token
 
 
+@dataclass(frozen=True)
+class LiveToken:
+    """A bearer token that works: its id and its (active) user's id, read
+    without loading either as an ORM object (every API request looks one up)."""
+
+    id: int
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+
+
 @functools.cache
-def _token_by_hash():
+def _live_token_by_hash():
     # Built once: every API request runs it, and building costs as much as running.
     return (
-        db.select(ApiToken)
-        .where(ApiToken.token_hash == bindparam("token_hash"))
-        .options(db.joinedload(ApiToken.user))
+        db.select(ApiToken.id, ApiToken.user_id, ApiToken.created_at, ApiToken.expires_at)
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > bindparam("now"),
+            User.is_active.is_(True),
+        )
     )
 
 
-def token_for(plain: str, now: datetime | None = None) -> ApiToken | None:
-    """The live token with this text, if any, with its active user."""
-    token = db.session.scalar(_token_by_hash(), {"token_hash": _hash_token(plain)})
-    now = now or utcnow()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
-        return None
-    if not token.user.is_active:
-        return None
-    return token
+def token_for(plain: str, now: datetime | None = None) -> LiveToken | None:
+    """The live token with this text, if any: not revoked, not expired, its
+    user active."""
+    params = {"token_hash": _hash_token(plain), "now": now or utcnow()}
+    row = db.session.connection().execute(_live_token_by_hash(), params).first()
+    return LiveToken(*row) if row is not None else None
 
 
-def revoke_token(token: ApiToken) -> None:
-    token.revoked_at = utcnow()
-    db.session.flush()
+def revoke_token(token: ApiToken | LiveToken) -> None:
+    db.session.execute(
+        db.update(ApiToken)
+        .where(ApiToken.id == token.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 def revoke_all_tokens(user: User) -> None:

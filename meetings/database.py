@@ -16,6 +16,10 @@ A transaction that only reads may say so (``read_only_transaction``): on
 SQLite it is a plain ``BEGIN``, which in WAL mode neither waits for the writer
 nor holds it up. The API looks up bearer tokens that way, so the write lock is
 held only while a request's own work runs.
+
+PostgreSQL connections are checked before use only when they have been idle
+for a while (``ping_when_idle``), not at every checkout (``pool_pre_ping``
+costs a round trip per request).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from collections.abc import Iterator
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 
 from meetings.extensions import db, migrate
 
@@ -38,6 +43,10 @@ from meetings.extensions import db, migrate
 SQLITE_BUSY_SECONDS = 10.0
 # The execution option marking a transaction that writes nothing.
 READ_ONLY = "shangliang_read_only"
+# A pooled PostgreSQL connection idle this long is checked before use
+# (``ping_when_idle``).
+PING_AFTER_IDLE_SECONDS = 2.0
+_IDLE_SINCE = "shangliang_idle_since"
 # Each gunicorn thread can keep its own pooled connection (SQLAlchemy's
 # default of 5 would open and close a connection per request beyond that).
 POOL_SIZE = 10
@@ -218,17 +227,45 @@ def read_only_transaction() -> Iterator[None]:
         session.expire_on_commit = expire_on_commit
 
 
+def ping_when_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Make sure a pooled connection still works before handing it out, when
+    it has been idle ``idle_seconds`` or more (the database may have been
+    restarted, or a firewall dropped the connection, meanwhile); a dead one
+    is replaced. ``pool_pre_ping`` does this at every checkout, a round trip
+    per request; a connection given back moments ago is all but certainly
+    alive, and in a burst of requests every connection is. Should the
+    server go away while the app is busy, the first statement on a dead
+    connection fails, and SQLAlchemy then renews the whole pool."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _idle_from(dbapi_connection, connection_record) -> None:
+        connection_record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
+        idle_since = connection_record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # new (just connected), or given back moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool throws the connection away and checks out another.
+            raise DisconnectionError(str(error)) from error
+
+
 def init_database(app: Flask) -> None:
     engine_options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql"):
-        engine_options.setdefault("pool_pre_ping", True)
         engine_options.setdefault("pool_size", POOL_SIZE)
     elif uri.startswith("sqlite") and not _in_memory(uri):
         engine_options.setdefault("pool_size", POOL_SIZE)
         connect_args = engine_options.setdefault("connect_args", {})
         connect_args.setdefault("factory", SQLiteConnection)
     db.init_app(app)
+    if uri.startswith("postgresql") and not engine_options.get("pool_pre_ping"):
+        with app.app_context():
+            ping_when_idle(db.engine)
     migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]))
 
 

@@ -100,7 +100,7 @@ def _loaded_user_id() -> int | None:
     queries. A commit expires what was loaded, hence also ``_before_commit``."""
     token = g.get("api_token")
     if token is not None:
-        return sa_inspect(token).dict.get("user_id")
+        return token.user_id
     user = g.get("_login_user")
     if user is not None and getattr(user, "is_authenticated", False):
         identity = sa_inspect(user).identity  # the primary key, kept when expired

@@ -247,6 +247,52 @@ def test_postgresql_writers_among_others_go_in_unsealed_without_waiting(db, make
     assert verify_chain().unsealed == 0
 
 
+def test_an_entry_appended_at_once_is_linked_in_the_order_of_the_calls(db, make_user):
+    """``append`` (the ballot's hot path: one INSERT, no ORM object) flushes
+    what was recorded before it, and is linked like a recorded entry."""
+    user = make_user()
+    record(user, "user.password_changed", user)  # still waiting in the session
+    audit_services.append(user.id, "ballot.cast", "poll", 7)
+    record(user, "user.activated", user)
+    db.session.flush()
+
+    entries = _entries(db)
+    assert [e.action for e in entries] == ["user.password_changed", "ballot.cast", "user.activated"]
+    assert (entries[1].actor_id, entries[1].object_type, entries[1].object_id) == (
+        user.id,
+        "poll",
+        7,
+    )
+    assert entries[1].data == {} and entries[1].prev_hash == entries[0].hash
+    report = verify_chain()
+    assert report.ok and (report.count, report.unsealed) == (3, 0)
+
+
+def test_postgresql_an_entry_appended_among_other_writers_goes_in_unsealed(db, make_user):
+    if db.session.connection().dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: every entry goes in linked")
+    user = make_user()
+    with _db.engine.connect() as other_writer:
+        other_writer.execute(
+            text("SELECT pg_advisory_lock_shared(:key)"), {"key": ADVISORY_LOCK_KEY}
+        )
+        try:
+            audit_services.append(user.id, "ballot.cast", "poll", 7, note="王阿姨")
+        finally:
+            other_writer.execute(text("SELECT pg_advisory_unlock_all()"))
+    (busy,) = _entries(db)
+    assert busy.id is not None and (busy.prev_hash, busy.hash) == (None, None)
+    assert busy.data == {"note": "王阿姨"}
+
+    alone = record(user, "user.activated", user)
+    db.session.flush()
+
+    db.session.refresh(busy)
+    assert busy.prev_hash == GENESIS_HASH and alone.prev_hash == busy.hash
+    report = verify_chain()
+    assert report.ok and (report.count, report.unsealed) == (2, 0)
+
+
 def test_an_unsealed_entry_may_be_linked_once_and_changed_never(db, make_user):
     user = make_user()
     waiting = _insert_unsealed(db, user, "user.profile_updated")

@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_smorest import Api
@@ -52,10 +53,46 @@ class ShangliangApi(Api):
         return handle_http_exception(error)
 
 
+class ErrorResponses(BasePlugin):
+    """Documents, on every operation, the errors the shared plumbing gives
+    (bad JSON, no token, not allowed, no such object) and gives each error
+    response the error body, so that an endpoint declares only its own
+    (409 with its codes, say)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs: Any) -> None:
+        has_ids = "{" in (path or "")
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            documented = {str(status) for status in responses}
+            shared = {
+                "400": True,
+                "401": "security" in operation,
+                "403": "security" in operation,
+                "404": has_ids,
+                "409": has_ids and method != "get",
+            }
+            for status, applies in shared.items():
+                if applies and status not in documented:
+                    responses[status] = {"description": SHARED_ERRORS[status]}
+            for status, response in responses.items():
+                if str(status).isdigit() and int(status) >= 400 and isinstance(response, dict):
+                    response.setdefault("content", {"application/json": {"schema": "Error"}})
+
+
+SHARED_ERRORS = {
+    "400": "bad_request: the body is not valid JSON, or the query holds a NUL character",
+    "401": "unauthorized: no bearer token, or one that is not valid",
+    "403": "forbidden: the token's user may not do this",
+    "404": "not_found: no such object, or not one the user may see",
+    "409": "conflict, invalid_transition: not in the object's present state",
+}
+
+
 api = ShangliangApi(
     spec_kwargs={
         "info": {"description": "有事好商量 — the JSON API of Shangliang. See API.md."},
         "servers": [{"url": "/"}],
+        "extra_plugins": [ErrorResponses()],
     }
 )
 
@@ -122,19 +159,51 @@ def token_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        current_api_user()
+        current_api_user_id()
         return view(*args, **kwargs)
 
     return wrapper
 
 
-def current_api_user(required: bool = True) -> User | None:
+def permission_required(check: Callable[..., object]) -> Callable:
+    """``token_required``, then who may call the endpoint, before the body is
+    read: 403 (or 404) comes before 422, so a caller who may not act learns
+    nothing from what their body lacks. ``check(user, **path_arguments)``
+    raises the domain error; the service checks again inside. Place it where
+    ``token_required`` goes."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            check(current_api_user(), **kwargs)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_api_user_id(required: bool = True) -> int | None:
+    """The id of the token's user, without loading the user."""
     token = getattr(g, "api_token", None)
     if token is None:
         if required:
             raise Unauthorized(_("A valid bearer token is required."))
         return None
-    return token.user
+    return token.user_id
+
+
+def current_api_user(required: bool = True) -> User | None:
+    """The token's user, loaded on first use (on SQLite beside the writer,
+    like the token, when no transaction has begun yet)."""
+    user_id = current_api_user_id(required)
+    if user_id is None:
+        return None
+    user = g.get("api_user")
+    if user is None:
+        with read_only_transaction():
+            user = g.api_user = db.session.get(User, user_id)
+    return user
 
 
 def init_api(app: Flask, blueprints: list[SmorestBlueprint]) -> None:

@@ -23,7 +23,7 @@ cannot fork (and the UNIQUE ``prev_hash`` would turn a fork into an error):
   advisory lock on :data:`ADVISORY_LOCK_KEY`, held until the transaction
   ends. A writer first *tries* it exclusively. If it gets it, no other
   writer is between its flush and its commit: it links, in id order, the
-  entries others inserted unsealed (one UPDATE each, batched) and then its
+  entries others inserted unsealed (one UPDATE for them all) and then its
   own, which it inserts linked. If it does not, it takes the lock shared and
   inserts its entries unsealed (``prev_hash`` and ``hash`` NULL) without
   waiting. Ids come from the sequence after the lock is held, so an entry
@@ -35,10 +35,15 @@ The triggers refuse every UPDATE of an audit entry except that one-time
 sealing of an unsealed one, which changes nothing else. ``audit verify``
 checks the linked entries and counts the unsealed ones after them.
 
-The cost per flush holding new entries is one SELECT (the last linked entry
-and any unsealed after it, by the primary key), plus on PostgreSQL the lock
-and the ``nextval`` statements, besides the INSERTs. Nothing is cached
-across transactions.
+On PostgreSQL the lock is tried, taken and the ids drawn in one statement.
+The cost per flush holding new entries is then that statement, plus, when
+this transaction links (always on SQLite), one SELECT (the last linked entry
+and any unsealed after it, by the primary key) and, for a backlog, the
+UPDATEs that link it (one statement on PostgreSQL), besides the INSERTs.
+``append`` writes one entry at once, without an ORM object, for a hot path
+(a ballot): on PostgreSQL, when other writers are about, the statement that
+tries the lock inserts the entry unsealed too, one statement in all. Nothing
+is cached across transactions.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, event, func, select, text, update
+from sqlalchemy import Connection, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
 from auth.models import User
@@ -94,23 +99,79 @@ def _link_new_entries(session: Session, flush_context: Any, instances: Any) -> N
     if not fresh:
         return
     connection = session.connection()
-    key = {"key": ADVISORY_LOCK_KEY}
+    alone, ids, tail = _claim_ids(connection, len(fresh), [e.id for e in new if e.id is not None])
+    _give_ids(fresh, ids)
+    if alone:
+        _seal(connection, [e for e in new if e.hash is None], tail)
+
+
+def append(
+    actor_id: int | None, action: str, object_type: str, object_id: int | None, **data: Any
+) -> None:
+    """Append an audit entry now, with Core statements on the session's
+    connection instead of an ORM object: ``record()`` for a hot path. The
+    entry is linked, or goes in unsealed, as ``record()``'s would; entries
+    recorded before it in the session are flushed first, so the order stays
+    that of the calls."""
+    session = db.session()
+    session.flush()
+    connection = session.connection()
+    values = {
+        "at": utcnow(),
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        # as it will read back from the JSON column, so the hash matches then
+        "data": json.loads(json.dumps(data)) if data else {},
+    }
     if connection.dialect.name == "postgresql":
-        if not connection.execute(_TRY_EXCLUSIVE, key).scalar_one():
-            # Other writers are between their flush and their commit: go in
-            # unsealed, without waiting; a later transaction links these.
-            connection.execute(_SHARED, key)
-            _give_ids(fresh, connection.execute(_NEXT_IDS, {"n": len(fresh)}).scalars())
+        # One round trip when other writers are about: the entry goes in
+        # unsealed in the statement that finds it cannot be linked now.
+        claimed = connection.execute(_LOCK_OR_INSERT, {"key": ADVISORY_LOCK_KEY, **values}).one()
+        if not claimed.alone:
             return
-        _give_ids(fresh, connection.execute(_NEXT_IDS, {"n": len(fresh)}).scalars())
-        _seal(connection, [e for e in new if e.hash is None])
-        return
+        entry, tail = _NewEntry(id=claimed.id, **values), None
+    else:
+        _alone, ids, tail = _claim_ids(connection, 1)
+        entry = _NewEntry(id=ids[0], **values)
+    _seal(connection, [entry], tail)
+    connection.execute(_INSERT, vars(entry))
+
+
+@dataclass
+class _NewEntry:
+    """An entry about to be inserted by ``append``, as ``_seal`` links it."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    object_type: str
+    object_id: int | None
+    data: Any
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+def _claim_ids(
+    connection: Connection, count: int, taken: Iterable[int] = ()
+) -> tuple[bool, list[int], _Tail | None]:
+    """Ids for ``count`` new entries, and whether this transaction links
+    them (with the end of the log it links them to, on SQLite). ``taken``:
+    ids given to entries of this session not inserted yet."""
+    if connection.dialect.name == "postgresql":
+        # One round trip: try the lock exclusively, else take it shared
+        # (other writers are between their flush and their commit: go in
+        # unsealed, without waiting; a later transaction links these), then
+        # draw the ids, after the lock is held.
+        rows = connection.execute(_LOCK_AND_IDS, {"key": ADVISORY_LOCK_KEY, "n": count}).all()
+        return rows[0].alone, sorted(row.id for row in rows), None
     # SQLite: BEGIN IMMEDIATE, this transaction is the only writer.
     tail = _tail(connection)
     last_id = tail.last_id if tail.last_id is not None else connection.execute(_LAST_ID).scalar()
-    known = max([last_id or 0, *(e.id for e in new if e.id is not None)])
-    _give_ids(fresh, range(known + 1, known + 1 + len(fresh)))
-    _seal(connection, [e for e in new if e.hash is None], tail)
+    known = max([last_id or 0, *taken])
+    return True, list(range(known + 1, known + 1 + count)), tail
 
 
 def _give_ids(entries: list[AuditEntry], ids: Iterable[int]) -> None:
@@ -156,7 +217,7 @@ def _tail(connection: Connection) -> _Tail:
     return _Tail(sealed, backlog[:SEAL_BATCH], more=len(backlog) > SEAL_BATCH)
 
 
-def _seal(connection: Connection, in_session: list[AuditEntry], tail: _Tail | None = None) -> int:
+def _seal(connection: Connection, in_session: list[Any], tail: _Tail | None = None) -> int:
     """Link, in id order, the unsealed entries in the database and those about
     to be inserted (``in_session``, their ids given); returns how many. Every
     unsealed entry in the database is committed or this transaction's: the
@@ -170,12 +231,17 @@ def _seal(connection: Connection, in_session: list[AuditEntry], tail: _Tail | No
     updates = []
     for item in sorted([*tail.backlog, *in_session], key=lambda e: e.id):
         digest = entry_hash(prev_hash, content_of(item))
-        if isinstance(item, AuditEntry):
+        if isinstance(item, AuditEntry | _NewEntry):
             item.prev_hash, item.hash = prev_hash, digest
         else:
             updates.append({"entry_id": item.id, "prev": prev_hash, "digest": digest})
         prev_hash = digest
-    if updates:
+    if updates and connection.dialect.name == "postgresql":
+        # One statement for the whole backlog (it may hold hundreds of
+        # entries after a burst), rather than one UPDATE each.
+        columns = {key: [update[key] for update in updates] for key in updates[0]}
+        connection.execute(_SEAL_ROWS, columns)
+    elif updates:
         connection.execute(_SEAL_ROW, updates)
     return len(tail.backlog) + len(in_session)
 
@@ -183,12 +249,49 @@ def _seal(connection: Connection, in_session: list[AuditEntry], tail: _Tail | No
 # How many unsealed entries one transaction links at most.
 SEAL_BATCH = 1000
 
-_TRY_EXCLUSIVE = text("SELECT pg_try_advisory_xact_lock(:key)")
-_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
-_SHARED = text("SELECT pg_advisory_xact_lock_shared(:key)")
-_NEXT_IDS = text("SELECT nextval('audit_entry_id_seq') FROM generate_series(1, :n)")
-_LAST_ID = text("SELECT max(id) FROM audit_entry")
 _audit = AuditEntry.__table__
+_INSERT = insert(_audit)
+
+# The lock is taken once (a materialised CTE), before any ``nextval``; the
+# shared one only when the exclusive one was not to be had (CASE evaluates
+# its branches lazily).
+_LOCK_AND_IDS = text(
+    """
+    WITH lock AS MATERIALIZED (
+        SELECT CASE WHEN pg_try_advisory_xact_lock(:key) THEN true
+                    ELSE (SELECT false FROM pg_advisory_xact_lock_shared(:key)) END AS alone
+    )
+    SELECT lock.alone, nextval('audit_entry_id_seq') AS id
+    FROM lock, generate_series(1, :n)
+    """
+)
+# ``append`` on PostgreSQL: the lock as above; unless this transaction holds
+# it alone, the entry goes in unsealed, with its id drawn after the lock;
+# else an id for it is returned, to link it first.
+_LOCK_OR_INSERT = text(
+    """
+    WITH lock AS MATERIALIZED (
+        SELECT CASE WHEN pg_try_advisory_xact_lock(:key) THEN true
+                    ELSE (SELECT false FROM pg_advisory_xact_lock_shared(:key)) END AS alone
+    ), unsealed AS (
+        INSERT INTO audit_entry (id, at, actor_id, action, object_type, object_id, data)
+        SELECT nextval('audit_entry_id_seq'), :at, :actor_id, :action, :object_type,
+               :object_id, :data
+        FROM lock WHERE NOT lock.alone
+    )
+    SELECT lock.alone, CASE WHEN lock.alone THEN nextval('audit_entry_id_seq') END AS id
+    FROM lock
+    """
+).bindparams(
+    bindparam("at", type_=_audit.c.at.type),
+    bindparam("actor_id", type_=_audit.c.actor_id.type),
+    bindparam("action", type_=_audit.c.action.type),
+    bindparam("object_type", type_=_audit.c.object_type.type),
+    bindparam("object_id", type_=_audit.c.object_id.type),
+    bindparam("data", type_=_audit.c.data.type),
+)
+_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
+_LAST_ID = text("SELECT max(id) FROM audit_entry")
 _TAIL_AND_UNSEALED = (
     select(_audit)
     .where(
@@ -204,6 +307,14 @@ _TAIL_AND_UNSEALED = (
     )
     .order_by(_audit.c.id)
     .limit(bindparam("limit"))
+)
+_SEAL_ROWS = text(
+    """
+    UPDATE audit_entry SET prev_hash = linked.prev, hash = linked.digest
+    FROM unnest(CAST(:entry_id AS INTEGER[]), CAST(:prev AS VARCHAR[]), CAST(:digest AS VARCHAR[]))
+        AS linked (entry_id, prev, digest)
+    WHERE audit_entry.id = linked.entry_id AND audit_entry.hash IS NULL
+    """
 )
 _SEAL_ROW = (
     update(_audit)

@@ -14,10 +14,14 @@ from meetings.api.core import (
     LocalDateTime,
     blueprint,
     current_api_user,
+    current_api_user_id,
+    permission_required,
     token_required,
 )
 from meetings.errors import NotAllowed
 from meetings.extensions import db
+from meetings.meeting.models import Meeting
+from meetings.meeting.permissions import can_manage_meeting, is_insider
 from meetings.polls import services
 from meetings.polls.models import Majority, OptionCode, Outcome, PollKind, PollStatus
 
@@ -196,6 +200,35 @@ class InRoomResultSchema(BaseSchema):
             raise ValidationError(_("One count per option."), "counts")
 
 
+# --- who may call, asked before the body is read (``permission_required``) ----------------
+
+
+def _require_participant(user, meeting: Meeting) -> None:
+    if not is_insider(user, meeting):
+        raise NotAllowed(_("Only the meeting's attendees and its secretary may do this."))
+
+
+def _require_manager(user, meeting: Meeting) -> None:
+    if not can_manage_meeting(user, meeting):
+        raise NotAllowed(_("Only the community's secretary may do this."))
+
+
+def _item_participant(user, item_id: int) -> None:
+    _require_participant(user, services.get_agenda_item(item_id).meeting)
+
+
+def _proposal_participant(user, proposal_id: int) -> None:
+    _require_participant(user, services.get_proposal(proposal_id).agenda_item.meeting)
+
+
+def _item_manager(user, item_id: int) -> None:
+    _require_manager(user, services.get_agenda_item(item_id).meeting)
+
+
+def _poll_manager(user, poll_id: int) -> None:
+    _require_manager(user, services.get_poll(poll_id).agenda_item.meeting)
+
+
 # --- proposals and comments ----------------------------------------------------------
 
 
@@ -212,7 +245,7 @@ def list_proposals(item_id: int):
 
 @bp.post("/agenda-items/<int:item_id>/proposals")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_item_participant)
 @bp.arguments(ProposalCreateSchema)
 @bp.response(201, ProposalSchema)
 def table_proposal(data, item_id: int):
@@ -236,7 +269,7 @@ def withdraw_proposal(proposal_id: int):
 
 @bp.post("/proposals/<int:proposal_id>/comments")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_proposal_participant)
 @bp.arguments(CommentCreateSchema)
 @bp.response(201, CommentSchema)
 def add_comment(data, proposal_id: int):
@@ -264,7 +297,7 @@ def hide_comment(comment_id: int):
 
 @bp.post("/agenda-items/<int:item_id>/polls")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_item_manager)
 @bp.arguments(PollCreateSchema)
 @bp.response(201, PollSchema)
 def create_poll(data, item_id: int):
@@ -357,7 +390,7 @@ def close_poll(poll_id: int):
 
 @bp.post("/polls/<int:poll_id>/in-room-result")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_poll_manager)
 @bp.arguments(InRoomResultSchema)
 @bp.response(200, ResultSchema)
 def record_in_room_result(data, poll_id: int):
@@ -379,8 +412,9 @@ def record_in_room_result(data, poll_id: int):
 @bp.alt_response(409, description="already_voted, poll_not_open")
 def cast_ballot(data, poll_id: int):
     """Cast one's ballot; the receipt lets the voter find it in the receipts list."""
-    poll = services.get_poll(poll_id)
-    receipt = services.cast_ballot(current_api_user(), poll, data["option_ids"])
+    # By ids: cast_ballot reads the poll itself, under its lock (404 if
+    # none), and needs no more of the voter than the id.
+    receipt = services.cast_ballot(current_api_user_id(), poll_id, data["option_ids"])
     db.session.commit()
     return {"receipt": receipt, "poll_id": poll_id}
 

@@ -12,12 +12,17 @@ commit, whatever the number of processes.
 
 A ballot is on the hot path of a meeting (everyone votes in the same minute),
 so ``cast_ballot`` runs a few Core statements, built once, on the session's
-connection rather than going through the ORM: one SELECT reads the poll under
-its shared lock together with whether the voter is on the roll, one the
-poll's option ids; ``INSERT … ON CONFLICT DO NOTHING`` on the voter roll tells
-"already voted" by its row count, with no savepoint around it, and the same
-on ``ballot`` tells a (very unlikely) receipt drawn twice. The checks, their
-order and the locks are those described above.
+connection rather than going through the ORM, and takes the poll and the
+voter by id (it needs no more of either): one SELECT reads the poll under its
+shared lock together with whether the voter is on the roll and the poll's
+option ids (no poll: 404); ``INSERT … ON CONFLICT DO NOTHING`` on the voter
+roll tells "already voted" by its row count, with no savepoint around it, and
+the same on ``ballot`` tells a (very unlikely) receipt drawn twice. On
+PostgreSQL the roll line, the ballot and its choices go in with one statement
+(each INSERT of a CTE feeding the next), on SQLite with one each. The audit
+entry goes in with ``audit.services.append``: one more statement, two when
+this transaction links the chain. The checks, their order and the locks are
+those described above.
 """
 
 from __future__ import annotations
@@ -29,12 +34,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Connection, Executable, Table, bindparam, func, insert, select
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Executable,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from auth.models import User
-from meetings.audit.services import record
+from meetings.audit.services import append, record
 from meetings.dbtypes import utcnow
 from meetings.errors import (
     AlreadyVoted,
@@ -389,7 +406,8 @@ def open_poll(actor: User, poll: Poll) -> Poll:
 
 
 def new_receipt() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    # 32 letters: the low five bits of a random byte pick one, all alike.
+    return "".join(RECEIPT_ALPHABET[byte & 31] for byte in secrets.token_bytes(RECEIPT_LENGTH))
 
 
 def _check_choice(
@@ -449,6 +467,10 @@ class _BallotStatements:
         self.new_vote = self._unless_taken(dialect, PollVote.__table__)
         self.new_ballot = self._unless_taken(dialect, Ballot.__table__)
         self.choice = insert(BallotChoice.__table__)
+        # PostgreSQL: the voter roll line, the ballot and its choices in one
+        # statement; each INSERT feeds the next, so the ballot goes in only
+        # with its roll line, and the choices only with their ballot.
+        self.vote_and_ballot = _VOTE_AND_BALLOT if dialect == "postgresql" else None
 
     def valid_option_ids(self, connection: Connection, locked, poll_id: int) -> set[int]:
         """The option ids read with the poll (``locked``), or queried."""
@@ -477,6 +499,36 @@ class _BallotStatements:
         )
 
 
+# ``ON CONFLICT DO NOTHING`` as above: "voted" is false when the voter is on
+# the roll already (a concurrent insert of the same voter waits for the
+# other transaction), "stored" when the random receipt was drawn twice.
+_VOTE_AND_BALLOT = text(
+    """
+    WITH vote AS (
+        INSERT INTO poll_vote (poll_id, user_id) VALUES (:poll_id, :user_id)
+        ON CONFLICT DO NOTHING
+        RETURNING poll_id
+    ), ballot AS (
+        INSERT INTO ballot (poll_id, receipt, voter_id)
+        SELECT poll_id, :receipt, :voter_id FROM vote
+        ON CONFLICT DO NOTHING
+        RETURNING poll_id, receipt
+    ), choice AS (
+        INSERT INTO ballot_choice (poll_id, receipt, option_id)
+        SELECT ballot.poll_id, ballot.receipt, chosen.option_id
+        FROM ballot, unnest(CAST(:option_ids AS INTEGER[])) AS chosen (option_id)
+    )
+    SELECT EXISTS (SELECT FROM vote) AS voted, EXISTS (SELECT FROM ballot) AS stored
+    """
+).bindparams(
+    bindparam("poll_id", type_=Integer),
+    bindparam("user_id", type_=Integer),
+    bindparam("receipt", type_=String),
+    bindparam("voter_id", type_=Integer),
+    bindparam("option_ids", type_=ARRAY(Integer)),
+)
+
+
 @functools.cache
 def _ballot_statements(dialect: str) -> _BallotStatements:
     return _BallotStatements(dialect)
@@ -496,31 +548,46 @@ def _insert_new(
     return True
 
 
-def cast_ballot(actor: User, poll: Poll, option_ids: Sequence[int]) -> str:
-    """Record one ballot; returns its receipt code."""
+def cast_ballot(actor: User | int, poll: Poll | int, option_ids: Sequence[int]) -> str:
+    """Record the voter's ballot in the poll (either given by id: the ballot
+    needs no more of them); returns its receipt code."""
+    actor_id = actor if isinstance(actor, int) else actor.id
+    poll_id = poll if isinstance(poll, int) else poll.id
     connection = db.session.connection()
     sql = _ballot_statements(connection.dialect.name)
-    locked = connection.execute(sql.poll, {"poll_id": poll.id, "user_id": actor.id}).one()
+    locked = connection.execute(sql.poll, {"poll_id": poll_id, "user_id": actor_id}).first()
+    if locked is None:
+        raise NotFound(_("No such poll."))
     if locked.in_room:
         raise Conflict(_("This is a show of hands in the room: there is nothing to cast online."))
     if locked.status != PollStatus.OPEN:
         raise PollNotOpen(_("This poll is not open for voting."))
     if not locked.on_roll:
         raise NotEligible(_("You are not among the eligible voters of this poll."))
-    valid = sql.valid_option_ids(connection, locked, poll.id)
+    valid = sql.valid_option_ids(connection, locked, poll_id)
     chosen = _check_choice(locked.kind, locked.max_choices, valid, option_ids)
-    vote = {"poll_id": poll.id, "user_id": actor.id}
+    voter_id = None if locked.secret else actor_id
+    vote = {"poll_id": poll_id, "user_id": actor_id}
     try:
-        voted_now = _insert_new(connection, sql.new_vote, PollVote.__table__, vote)
+        if sql.vote_and_ballot is not None:
+            receipt = new_receipt()
+            done = connection.execute(
+                sql.vote_and_ballot,
+                {**vote, "receipt": receipt, "voter_id": voter_id, "option_ids": chosen},
+            ).one()
+            voted_now, stored = done.voted, done.stored
+        else:
+            voted_now = _insert_new(connection, sql.new_vote, PollVote.__table__, vote)
+            stored = False
     except IntegrityError:
         # Only the foreign key to the roll, checked above, can fail here.
         raise NotEligible(_("You are not among the eligible voters of this poll.")) from None
     if not voted_now:
         raise AlreadyVoted(_("You have already voted in this poll."))
-    voter_id = None if locked.secret else actor.id
-    receipt = _store_ballot(connection, sql, poll.id, voter_id, chosen)
+    if not stored:
+        receipt = _store_ballot(connection, sql, poll_id, voter_id, chosen)
     # Who and when, never what: the choice lives only in the ballot.
-    record(actor, "ballot.cast", poll)
+    append(actor_id, "ballot.cast", Poll.__tablename__, poll_id)
     return receipt
 
 
