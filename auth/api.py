@@ -4,8 +4,9 @@ from flask import current_app, g
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 
+from auth import permissions
 from auth import services as auth_services
-from auth.models import Community
+from auth.models import Community, User
 from meetings.api.core import (
     BEARER,
     BaseSchema,
@@ -17,8 +18,9 @@ from meetings.api.core import (
     current_api_user,
     list_schema,
     paginate,
+    permission_required,
 )
-from meetings.errors import ValidationFailed
+from meetings.errors import NotAllowed, ValidationFailed
 from meetings.extensions import db, limiter
 
 bp = blueprint("api_accounts", "Accounts: tokens, the current user, communities, users")
@@ -84,6 +86,7 @@ def _login_rate_limit() -> str:
 @bp.arguments(TokenRequestSchema)
 @bp.response(201, TokenSchema)
 @bp.alt_response(401, description="invalid_credentials")
+@bp.alt_response(429, description="rate_limited: too many attempts from this address")
 def create_token(credentials):
     """Exchange a username and password for a bearer token."""
     user = auth_services.authenticate(credentials["username"], credentials["password"])
@@ -121,8 +124,14 @@ def list_communities(page_args):
     return paginate(statement, page_args)
 
 
+def _administrator(user: User) -> None:
+    if not permissions.can_manage_communities(user):
+        raise NotAllowed(_("Only an administrator may create communities."))
+
+
 @bp.post("/communities")
 @bp.doc(**BEARER)
+@permission_required(_administrator)
 @bp.arguments(CommunitySchema)
 @bp.response(201, CommunitySchema)
 def create_community(data):
@@ -134,10 +143,18 @@ def create_community(data):
     return community
 
 
+def _account_maker(user: User) -> None:
+    """Administrators and secretaries; which community, the body says."""
+    if not permissions.manages_any_community(user):
+        raise NotAllowed(_("You may not create accounts in this community."))
+
+
 @bp.post("/users")
 @bp.doc(**BEARER)
+@permission_required(_account_maker)
 @bp.arguments(UserCreateSchema)
 @bp.response(201, UserSchema)
+@bp.alt_response(409, description="conflict: the username is taken")
 def create_user(data):
     """Create an account: administrators anywhere, secretaries in their community."""
     actor = current_api_user()

@@ -40,6 +40,11 @@ def can_create_account_in(user: User | None, community: Community) -> bool:
     return can_manage(user, community)
 
 
+def manages_any_community(user: User | None) -> bool:
+    """An administrator, or the secretary of some community."""
+    return is_admin(user) or (is_authenticated(user) and bool(user.secretary_of))
+
+
 def can_appoint_secretaries(user: User | None) -> bool:
     return is_admin(user)
 

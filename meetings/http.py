@@ -123,9 +123,27 @@ def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     return handle_http_exception(InternalServerError(original_exception=error))
 
 
+def numbers_up_to(limit: int) -> str:
+    """A regex for the whole numbers from 0 to ``limit`` (leading zeros allowed)."""
+    digits = str(limit)
+    shorter = [rf"\d{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    # Same length: equal up to some digit, smaller there, anything after it.
+    smaller = [
+        rf"{digits[:i]}[0-{int(d) - 1}]\d{{{len(digits) - i - 1}}}"
+        for i, d in enumerate(digits)
+        if d != "0"
+    ]
+    return "0*(?:" + "|".join([*shorter, *smaller, digits]) + ")"
+
+
 class IdConverter(IntegerConverter):
     """``<int:…>`` in our URLs is a database id: a number beyond an INTEGER
-    column's range matches no page (404) instead of overflowing in the driver."""
+    column's range matches no page (404) instead of overflowing in the driver.
+
+    The bound is in the regex: werkzeug answers 405, not 404, when a value
+    its regex took is refused afterwards and another method shares the path."""
+
+    regex = numbers_up_to(MAX_ID)
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:
         super().__init__(map, fixed_digits, min, max, signed)

@@ -299,7 +299,7 @@ def test_only_the_secretary_records_resolutions(call, deliberation, role, status
 @pytest.mark.parametrize(
     ("role", "status"),
     [
-        ("anonymous", 403),
+        ("anonymous", 401),
         ("resident", 403),
         ("attendee", 200),
         ("other_secretary", 403),

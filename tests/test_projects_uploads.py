@@ -16,6 +16,7 @@ from project_helpers import image_bytes
 
 from meetings.errors import ValidationFailed
 from meetings.extensions import db
+from meetings.minutes import pdf
 from meetings.projects import uploads
 from meetings.projects.models import ProjectUpdate
 
@@ -116,6 +117,14 @@ def test_files_that_are_not_sound_images_are_refused(app, in_request, data, mess
         uploads.store_photo(io.BytesIO(data))
     assert raised.value.fields["photo"][0].startswith(message)
     assert stored_files(app) == before
+
+
+def test_a_cut_off_photo_is_refused_after_a_pdf_was_made_too(app, in_request):
+    """WeasyPrint switches on Pillow's process-wide LOAD_TRUNCATED_IMAGES when
+    imported; the first PDF of a worker must not let broken uploads through."""
+    pdf.html_to_pdf("<p>纪要</p>", Path(app.static_folder) / "css" / "print.css")
+    with pytest.raises(ValidationFailed):
+        uploads.store_photo(io.BytesIO(truncated_jpeg()))
 
 
 def test_a_file_over_the_limit_is_refused(app, in_request, monkeypatch):

@@ -360,7 +360,7 @@ def test_the_list_of_resolutions_is_for_insiders_until_the_meeting_closes(
     attendee = client.get(url, headers=bearer(deliberation.voters[1]))
     assert attendee.status_code == 200 and attendee.json["total"] == 1
     assert client.get(url, headers=bearer(resident)).status_code == 403
-    assert client.get(url).status_code == 403
+    assert client.get(url).status_code == 401  # a token might show them
     meeting_services.transition_meeting(secretary, meeting, MeetingStatus.CLOSED)
     db.session.flush()
     public = client.get(url)

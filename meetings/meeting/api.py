@@ -12,6 +12,7 @@ from flask import Response, request
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 
+from auth import permissions
 from auth.models import Community, User
 from meetings.api.core import (
     BEARER,
@@ -23,6 +24,7 @@ from meetings.api.core import (
     current_api_user,
     list_schema,
     paginate,
+    permission_required,
     token_required,
 )
 from meetings.dbtypes import MAX_ID
@@ -332,12 +334,31 @@ def _managed_meeting(user: User, meeting_id: int) -> Meeting:
     return meeting
 
 
+# Who may call, asked before the body is read (``permission_required``).
+
+
+def _secretary_somewhere(user: User) -> None:
+    """Which community, the body says."""
+    if not permissions.manages_any_community(user):
+        raise NotAllowed(_("Only the community's secretary may create meetings."))
+
+
+def _manager(user: User, meeting_id: int, **_path: int) -> None:
+    _managed_meeting(user, meeting_id)
+
+
+def _invitee_or_manager(user: User, meeting_id: int, user_id: int) -> None:
+    meeting = services.get_visible_meeting(user, meeting_id)
+    if user.id != user_id and not can_manage_meeting(user, meeting):
+        raise NotAllowed(_("Only the invited person and the secretary may change this."))
+
+
 # --- meetings -------------------------------------------------------------------------
 
 
 @bp.post("/meetings")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_secretary_somewhere)
 @bp.arguments(MeetingCreateSchema)
 @bp.response(201, MeetingSchema)
 def create_meeting(data):
@@ -373,7 +394,7 @@ def get_meeting(meeting_id: int):
 
 @bp.patch("/meetings/<int:meeting_id>")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.arguments(MeetingPatchSchema)
 @bp.response(200, MeetingSchema)
 def update_meeting(data, meeting_id: int):
@@ -392,7 +413,7 @@ def update_meeting(data, meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/transitions")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.arguments(TransitionSchema)
 @bp.response(200, MeetingSchema)
 @bp.alt_response(409, description="invalid_transition")
@@ -435,7 +456,7 @@ def _agenda_item(meeting_id: int, item_id: int) -> tuple[User, AgendaItem]:
 
 @bp.post("/meetings/<int:meeting_id>/agenda-items")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.arguments(AgendaItemCreateSchema)
 @bp.response(201, AgendaItemSchema)
 def add_agenda_item(data, meeting_id: int):
@@ -449,7 +470,7 @@ def add_agenda_item(data, meeting_id: int):
 
 @bp.patch("/meetings/<int:meeting_id>/agenda-items/<int:item_id>")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.arguments(AgendaItemPatchSchema)
 @bp.response(200, AgendaItemSchema)
 def update_agenda_item(data, meeting_id: int, item_id: int):
@@ -462,7 +483,7 @@ def update_agenda_item(data, meeting_id: int, item_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/agenda-items/<int:item_id>/move")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.arguments(AgendaMoveSchema)
 @bp.response(200, list_schema(AgendaItemSchema, "Agenda"))
 def move_agenda_item(data, meeting_id: int, item_id: int):
@@ -490,7 +511,7 @@ def remove_agenda_item(meeting_id: int, item_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/attendances")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.arguments(AttendanceCreateSchema)
 @bp.response(201, AttendanceSchema)
 def invite(data, meeting_id: int):
@@ -510,7 +531,7 @@ def invite(data, meeting_id: int):
 
 @bp.patch("/meetings/<int:meeting_id>/attendances/<int:user_id>")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_invitee_or_manager)
 @bp.arguments(AttendancePatchSchema)
 @bp.response(200, AttendanceSchema)
 def update_attendance(data, meeting_id: int, user_id: int):
@@ -518,8 +539,6 @@ def update_attendance(data, meeting_id: int, user_id: int):
     may change ``role`` and ``may_vote``."""
     actor = current_api_user()
     meeting = services.get_visible_meeting(actor, meeting_id)
-    if actor.id != user_id and not can_manage_meeting(actor, meeting):
-        raise NotAllowed(_("Only the invited person and the secretary may change this."))
     attendance = services.get_attendance(meeting, user_id)
     if not data:
         message = _("Nothing to change: give rsvp, presence, role or may_vote.")
@@ -553,6 +572,9 @@ def remove_attendance(meeting_id: int, user_id: int):
 @token_required
 @bp.arguments(CheckInSchema)
 @bp.response(200, AttendanceSchema)
+@bp.alt_response(404, description="checkin_code_invalid")
+@bp.alt_response(409, description="conflict: the meeting is not in progress")
+@bp.alt_response(410, description="checkin_code_expired")
 def check_in(data):
     """Check in with the code of one's own QR link, while the meeting is in
     progress (for apps that scan the code themselves)."""

@@ -20,6 +20,7 @@ from meetings.api.core import (
     current_api_user,
     list_schema,
     paginate,
+    permission_required,
     token_required,
 )
 from meetings.dbtypes import MAX_ID
@@ -156,12 +157,25 @@ def _meeting(user: User | None, meeting_id: int) -> Meeting:
     return meeting_services.get_visible_meeting(user, meeting_id, full=True)
 
 
+# Who may call, asked before the body is read (``permission_required``).
+
+
+def _manager(user: User, meeting_id: int) -> None:
+    require_manager(user, meeting_services.get_visible_meeting(user, meeting_id))
+
+
+def _asked_to_confirm(user: User, meeting_id: int) -> None:
+    meeting = meeting_services.get_visible_meeting(user, meeting_id)
+    if services.my_confirmation(user, meeting) is None:
+        raise NotFound(_("You have not been asked to confirm minutes of this meeting."))
+
+
 # --- the contract ---------------------------------------------------------------------
 
 
 @bp.put("/meetings/<int:meeting_id>/minutes")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.arguments(MinutesBodySchema)
 @bp.response(200, MinutesSchema)
 @bp.alt_response(409, description="conflict: the meeting has not closed")
@@ -207,7 +221,7 @@ def get_minutes(args, meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/minutes/publish")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.arguments(PublishSchema, required=False)
 @bp.response(200, MinutesSchema)
 @bp.alt_response(409, description="invalid_transition, conflict")
@@ -348,7 +362,7 @@ def list_confirmations(meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/minutes/confirmation")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_asked_to_confirm)
 @bp.arguments(AnswerSchema)
 @bp.response(200, ConfirmationSchema)
 @bp.alt_response(404, description="not_found: not asked to confirm")

@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from PIL import ImageFile
+
 
 class PdfUnavailable(RuntimeError):
     """WeasyPrint or its native libraries are missing on this server."""
@@ -26,6 +28,10 @@ def _weasyprint():
         import weasyprint  # noqa: PLC0415 — optional native dependency, see above
     except (ImportError, OSError) as error:
         raise PdfUnavailable(str(error)) from error
+    # Importing WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES,
+    # after which a cut-off photo upload would pass as sound
+    # (meetings.projects.uploads). The minutes embed no images: turn it off.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     return weasyprint
 
 

@@ -8,6 +8,7 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 
+from auth import permissions
 from auth.models import User
 from meetings.api.core import (
     BEARER,
@@ -15,16 +16,18 @@ from meetings.api.core import (
     Id,
     LocalDateTime,
     PageArgs,
+    Unauthorized,
     blueprint,
     current_api_user,
     list_schema,
     paginate,
-    token_required,
+    permission_required,
 )
 from meetings.dbtypes import MAX_ID
 from meetings.errors import NotAllowed
 from meetings.extensions import db
 from meetings.meeting import services as meeting_services
+from meetings.meeting.permissions import can_manage_meeting
 from meetings.projects import services
 from meetings.projects.models import Decision, ProjectStatus
 from meetings.projects.services.resolutions import DESCRIPTION_MAX
@@ -112,7 +115,13 @@ class ProjectSchema(BaseSchema):
     community_name = fields.String(attribute="project.community.name")
     title = fields.String(attribute="project.title")
     responsible_unit = fields.String(attribute="project.responsible_unit")
-    budget = fields.Decimal(attribute="project.budget", as_string=True, allow_none=True)
+    # Sent as a string ("86000.00"), so that no client rounds the money.
+    budget = fields.Decimal(
+        attribute="project.budget",
+        as_string=True,
+        allow_none=True,
+        metadata={"type": "string", "format": "decimal"},
+    )
     due_date = fields.Date(attribute="project.due_date", allow_none=True)
     status = fields.String(attribute="project.status", metadata={"enum": STATUS_CODES})
     suspended_reason = fields.String(attribute="project.suspended_reason", allow_none=True)
@@ -200,9 +209,15 @@ class RatingSchema(BaseSchema):
 # --- resolutions ----------------------------------------------------------------------
 
 
+def _meeting_manager(user: User, meeting_id: int) -> None:
+    meeting = meeting_services.get_visible_meeting(user, meeting_id)
+    if not can_manage_meeting(user, meeting):
+        raise NotAllowed(_("Only the community's secretary may do this."))
+
+
 @bp.post("/meetings/<int:meeting_id>/resolutions")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_meeting_manager)
 @bp.arguments(ResolutionCreateSchema)
 @bp.response(201, ResolutionSchema)
 @bp.alt_response(409, description="conflict: the meeting is not in progress or closed")
@@ -237,6 +252,8 @@ def list_resolutions(args, meeting_id: int):
     user = _optional_user()
     meeting = meeting_services.get_visible_meeting(user, meeting_id)
     if not services.can_see_resolutions(user, meeting):
+        if user is None:  # an attendee's token would show them: say so, like the other endpoints
+            raise Unauthorized(_("A valid bearer token is required."))
         raise NotAllowed(_("The resolutions are shown to everyone once the meeting has closed."))
     items = services.resolutions_of(meeting)
     start = (args["page"] - 1) * args["per_page"]
@@ -264,9 +281,14 @@ def get_project(project_id: int):
     return services.cards_for([services.get_project(project_id)])[0]
 
 
+def _project_manager(user: User, project_id: int) -> None:
+    if not services.can_manage_project(user, services.get_project(project_id)):
+        raise NotAllowed(_("Only the community's secretary may report progress."))
+
+
 @bp.post("/projects/<int:project_id>/updates")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_project_manager)
 @bp.arguments(UpdateCreateSchema)
 @bp.response(201, UpdateSchema)
 @bp.alt_response(409, description="invalid_transition")
@@ -286,9 +308,17 @@ def add_update(data, project_id: int):
     return update
 
 
+def _member(user: User, project_id: int) -> None:
+    community = services.get_project(project_id).community
+    if not permissions.is_member(user, community):
+        raise NotAllowed(
+            _("Only residents of %(community)s may rate its projects.", community=community.name)
+        )
+
+
 @bp.post("/projects/<int:project_id>/ratings")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_member)
 @bp.arguments(RatingCreateSchema)
 @bp.response(201, RatingSchema)
 @bp.alt_response(409, description="conflict: already rated, or not completed")

@@ -14,10 +14,11 @@ from meetings.api.core import (
     current_api_user,
     list_schema,
     paginate,
+    permission_required,
     token_required,
 )
 from meetings.dbtypes import MAX_ID
-from meetings.errors import ValidationFailed
+from meetings.errors import NotAllowed, ValidationFailed
 from meetings.extensions import db
 from meetings.projects.services import outcome_of_request
 from meetings.requests import services
@@ -200,9 +201,14 @@ def get_request(request_id: int):
     return services.get_visible_request(current_api_user(), request_id)
 
 
+def _replier(user: User, request_id: int) -> None:
+    if not services.can_reply(user, services.get_visible_request(user, request_id)):
+        raise NotAllowed(_("Only the community's secretary may reply to requests."))
+
+
 @bp.post("/requests/<int:request_id>/reply")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_replier)
 @bp.arguments(RequestReplySchema)
 @bp.response(200, RequestDetailSchema)
 @bp.alt_response(409, description="invalid_transition: the request is not waiting for a reply")
