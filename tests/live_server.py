@@ -1,6 +1,6 @@
 """The app under gunicorn, on a database of its own, for the tests that need
 real processes and real connections (``test_vote_concurrency``,
-``test_crash_safety``).
+``test_crash_safety``, ``test_backup``).
 
 The database is a temporary SQLite file, or a new PostgreSQL database next to
 ``TEST_DATABASE_URL``, dropped afterwards (``own_database``). A meeting in
@@ -210,6 +210,18 @@ class Server:
                 if self.call("GET", f"/api/v1/polls/{poll_id}", token, timeout=5)[0] == 200:
                     return
             time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not serve within {timeout} s")
+
+    def wait_until_healthy(self, timeout: float = 60) -> None:
+        """Until ``/healthz`` answers 200: the app is loaded and reaches its database."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if self.call("GET", "/healthz", timeout=5)[0] == 200:
+                    return
+            time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not serve within {timeout} s")
 
     def call(

@@ -7,8 +7,6 @@ import contextlib
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import _on_postgres, _postgres_database
 from flask_migrate import upgrade
+from live_server import HOST, Server
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -36,7 +35,6 @@ from meetings.meeting.models import MeetingStatus
 from meetings.polls import services as poll_services
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 SECRET_KEY = "test-secret-key-not-for-production"
 
 
@@ -226,51 +224,15 @@ def test_backup_and_restore_round_trip(
 # --- during a voting burst against a real server --------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def gunicorn(database_url: str, log: Path) -> Iterator[int]:
-    port = free_port()
-    env = os.environ | {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET_KEY,
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [
-        *(sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}"),
-        *("--workers", "2", "--worker-class", "gthread", "--threads", "4"),
-        *("--log-level", "warning", "wsgi:app"),
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, log.read_text()
-                connection = http.client.HTTPConnection(HOST, port, timeout=5)
-                try:
-                    connection.request("GET", "/healthz")
-                    assert connection.getresponse().status == 200
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(0.1)
-                finally:
-                    connection.close()
-            yield port
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+    """The app served on a free port while the block runs: its port."""
+    server = Server(database_url, log, workers=2, threads=4)
+    try:
+        server.wait_until_healthy()
+        yield server.port
+    finally:
+        server.stop()
 
 
 def prepare_meeting(app, voters: int) -> tuple[list[int], list[tuple[int, int, str]]]:
