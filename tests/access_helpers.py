@@ -236,7 +236,7 @@ def _project(world: World) -> None:
     update = project_services.add_progress_update(
         world.people["secretary"], project, 30, "地板已拆除", photo=photo
     )
-    world.add(project=project, update=update)
+    world.add(project=project, update=update, resolution=project.resolutions[0])
 
 
 def _completed_project(world: World) -> None:
@@ -294,6 +294,7 @@ PARTS: dict[str, Callable[[World], None]] = {
     ),
     "project": _project,
     "update": _project,
+    "resolution": _project,
     "completed_project": _completed_project,
     "closed": _closed,
     "published": _published,

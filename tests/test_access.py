@@ -257,6 +257,9 @@ TABLE = [
     # --- resolutions and projects ----------------------------------------------------------
     ("GET", "/meetings/{meeting}/resolutions/new", None, managers(200)),
     ("POST", "/meetings/{meeting}/resolutions/new", {}, managers(422)),
+    ("GET", "/resolutions/{resolution}/edit", None, managers(200)),
+    ("POST", "/resolutions/{resolution}/edit", {"text": ""}, managers(422)),
+    ("PATCH", "/api/v1/resolutions/{resolution}", {}, managers(200)),
     ("GET", "/communities/{community}/projects", None, everyone(200)),
     ("GET", "/projects/{project}", None, everyone(200)),
     ("POST", "/projects/{project}/updates", {}, managers(422)),

@@ -549,3 +549,60 @@ def test_with_several_topics_an_unnamed_item_takes_only_the_unnamed_ones(
     assert services.requests_behind(meeting, named) == [deliberation.request]
     assert services.requests_behind(meeting, other) == [second]
     assert services.requests_behind(meeting, None) == [second]
+
+
+# --- correcting the wording ---------------------------------------------------------------
+
+
+def test_the_secretary_corrects_a_resolutions_wording_on_the_form(
+    english, login, secretary, deliberation, project
+):
+    resolution = project.resolutions[0]
+    login(secretary)
+    meeting_page = english.get(f"/meetings/{deliberation.meeting.id}").get_data(as_text=True)
+    assert f"/resolutions/{resolution.id}/edit" in meeting_page
+
+    form = english.get(f"/resolutions/{resolution.id}/edit")
+    assert form.status_code == 200 and "对182幢活动室进行改造出新。" in form.get_data(as_text=True)
+    empty = english.post(f"/resolutions/{resolution.id}/edit", data={"text": "  "})
+    assert empty.status_code == 422
+    assert field_errors(empty.get_data(as_text=True), "text")
+
+    saved = english.post(
+        f"/resolutions/{resolution.id}/edit",
+        data={
+            "text": "对182幢一层活动室进行改造出新。",
+            "conditions": "施工期间活动改在党群服务中心；周末不施工。",
+        },
+    )
+    assert saved.status_code == 302
+    resolution = fresh(resolution)
+    assert resolution.text == "对182幢一层活动室进行改造出新。"
+    assert resolution.decision == Decision.ADOPTED and resolution.project_id == project.id
+    # the project reads its conditions from its resolutions
+    assert fresh(project).conditions == ["施工期间活动改在党群服务中心；周末不施工。"]
+    assert audit_actions(resolution) == ["resolution.recorded", "resolution.corrected"]
+
+
+def test_a_resolution_is_corrected_through_the_api_until_the_minutes_are_out(
+    client, bearer, secretary, resident, deliberation, project
+):
+    resolution = project.resolutions[0]
+    path = f"/api/v1/resolutions/{resolution.id}"
+    assert client.patch(path, json={"text": "x"}, headers=bearer(resident)).status_code == 403
+    assert client.patch(path, json={"text": ""}, headers=bearer(secretary)).status_code == 422
+    answer = client.patch(path, json={"conditions": "周末不施工。"}, headers=bearer(secretary))
+    assert answer.status_code == 200
+    assert answer.json["conditions"] == "周末不施工。"
+    assert answer.json["text"] == "对182幢活动室进行改造出新。"  # left as it was
+
+    meeting_services.transition_meeting(secretary, deliberation.meeting, MeetingStatus.CLOSED)
+    meeting_services.mark_minutes_published(secretary, fresh(deliberation.meeting))
+    db.session.flush()
+    late = client.patch(path, json={"text": "改了"}, headers=bearer(secretary))
+    assert late.status_code == 409
+    assert fresh(resolution).text == "对182幢活动室进行改造出新。"
+    assert (
+        client.patch("/api/v1/resolutions/999999", json={}, headers=bearer(secretary)).status_code
+        == 404
+    )

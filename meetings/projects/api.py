@@ -242,6 +242,36 @@ def record_resolution(data, meeting_id: int):
     return resolution
 
 
+class ResolutionWordingSchema(BaseSchema):
+    text = fields.String(validate=validate.Length(min=1, max=services.TEXT_MAX))
+    conditions = fields.String(validate=validate.Length(max=services.CONDITIONS_MAX))
+
+
+def _resolution_manager(user: User, resolution_id: int) -> None:
+    _meeting_manager(user, services.get_resolution(resolution_id).meeting_id)
+
+
+@bp.patch("/resolutions/<int:resolution_id>")
+@bp.doc(**BEARER)
+@permission_required(_resolution_manager)
+@bp.arguments(ResolutionWordingSchema)
+@bp.response(200, ResolutionSchema)
+@bp.alt_response(409, description="conflict: the minutes are published")
+def correct_resolution(data, resolution_id: int):
+    """Correct a resolution's ``text`` and/or ``conditions`` (its secretary),
+    until the meeting's minutes are published; the decision, poll and project
+    stay as recorded."""
+    resolution = services.get_resolution(resolution_id)
+    services.correct_resolution(
+        current_api_user(),
+        resolution,
+        data.get("text", resolution.text),
+        data.get("conditions", resolution.conditions),
+    )
+    db.session.commit()
+    return resolution
+
+
 @bp.get("/meetings/<int:meeting_id>/resolutions")
 @bp.doc(**BEARER)
 @bp.arguments(PageArgs, location="query")

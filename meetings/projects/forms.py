@@ -42,7 +42,23 @@ UPDATE_FIELDS = {"progress_percent": "percent"}
 PERCENT_MESSAGE = _l("A percentage from 0 to 100.")
 
 
-class ResolutionForm(FlaskForm):
+class ResolutionWordingForm(FlaskForm):
+    """What a resolution says: recorded with it, corrected until the minutes
+    are published."""
+
+    text = TextAreaField(
+        _l("What the meeting decided"),
+        description=_l("e.g. 对182幢一层活动室进行改造出新：更换防滑地板，翻新墙面，改造卫生间。"),
+        render_kw={"rows": 5},
+    )
+    conditions = TextAreaField(
+        _l("Conditions (optional)"),
+        description=_l("e.g. 先做现场勘查；音量由专人控制；播放时段8:00–20:00"),
+        render_kw={"rows": 3},
+    )
+
+
+class ResolutionForm(ResolutionWordingForm):
     agenda_item_id = SelectField(_l("Agenda item"), coerce=int, validate_choice=False)
     poll_id = SelectField(
         _l("The poll it follows"),
@@ -59,16 +75,6 @@ class ResolutionForm(FlaskForm):
         ],
         default="",
         validate_choice=False,
-    )
-    text = TextAreaField(
-        _l("What the meeting decided"),
-        description=_l("e.g. 对182幢一层活动室进行改造出新：更换防滑地板，翻新墙面，改造卫生间。"),
-        render_kw={"rows": 5},
-    )
-    conditions = TextAreaField(
-        _l("Conditions (optional)"),
-        description=_l("e.g. 先做现场勘查；音量由专人控制；播放时段8:00–20:00"),
-        render_kw={"rows": 3},
     )
     project_mode = RadioField(
         _l("Project (实事项目)"),

@@ -25,6 +25,7 @@ from meetings.projects.forms import (
     ProgressForm,
     RatingForm,
     ResolutionForm,
+    ResolutionWordingForm,
 )
 from meetings.projects.models import Project, ProjectStatus, Resolution
 from meetings.requests import services as request_services
@@ -267,4 +268,42 @@ def new_resolution(meeting_id: int):
         form=form,
         can_record=services.can_record_resolution(current_user, meeting),
         units=services.RESPONSIBLE_UNITS,
+    ), status
+
+
+@bp.route("/resolutions/<int:resolution_id>/edit", methods=["GET", "POST"])
+@login_required
+def correct_resolution(resolution_id: int):
+    """Correct a resolution's wording until the minutes are published."""
+    resolution = services.get_resolution(resolution_id)
+    meeting = meeting_services.get_visible_meeting(current_user, resolution.meeting_id)
+    if not can_manage_meeting(current_user, meeting):
+        abort(403)
+    form = ResolutionWordingForm(obj=resolution)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.correct_resolution(
+                current_user, resolution, form.text.data or "", form.conditions.data or ""
+            )
+            db.session.commit()
+        except Conflict as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            status = 409
+        except DomainError as error:
+            db.session.rollback()
+            show_errors_on(form, error)
+            status = 422
+        else:
+            flash(_("The resolution is corrected."), "success")
+            return redirect(url_for("meeting.show", meeting_id=meeting.id, _anchor="resolutions"))
+    elif form.is_submitted():
+        status = _status_of(form)
+    return render_template(
+        "projects/resolution_edit.html",
+        meeting=meeting,
+        resolution=resolution,
+        form=form,
+        can_correct=services.can_record_resolution(current_user, meeting),
     ), status

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from auth.models import Community, User
 from meetings.audit.services import record
-from meetings.errors import Conflict, NotAllowed, ValidationFailed
+from meetings.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from meetings.extensions import db
 from meetings.meeting.models import AgendaItem, Meeting
 from meetings.meeting.permissions import can_manage_meeting
@@ -258,6 +258,37 @@ def record_resolution(actor: User, meeting: Meeting, spec: ResolutionSpec) -> Re
         poll_id=poll.id if poll else None,
         project_id=project.id if project else None,
     )
+    return resolution
+
+
+def get_resolution(resolution_id: int) -> Resolution:
+    resolution = db.session.get(Resolution, resolution_id)
+    if resolution is None:
+        raise NotFound(_("No such resolution."))
+    return resolution
+
+
+def correct_resolution(
+    actor: User, resolution: Resolution, text: str, conditions: str
+) -> Resolution:
+    """Correct the wording of a resolution — a typo, a condition left out —
+    until the minutes are published. What was decided stays: the poll it
+    follows, the decision and the project are not changed here. A project
+    reads its conditions from its resolutions, so it shows the correction."""
+    meeting = resolution.meeting
+    if not can_manage_meeting(actor, meeting):
+        raise NotAllowed(_("Only the community's secretary may do this."))
+    if meeting.status not in RESOLVING_MEETING:
+        raise Conflict(
+            _("A resolution can be corrected only until the meeting's minutes are published.")
+        )
+    new_text = _text(text, "text", TEXT_MAX)
+    new_conditions = _text(conditions, "conditions", CONDITIONS_MAX, required=False)
+    if (new_text, new_conditions) == (resolution.text, resolution.conditions):
+        return resolution
+    resolution.text, resolution.conditions = new_text, new_conditions
+    db.session.flush()
+    record(actor, "resolution.corrected", resolution, meeting_id=meeting.id)
     return resolution
 
 
