@@ -86,6 +86,40 @@ def open_poll(
     return created.id, [option.id for option in created.options]
 
 
+def meeting_in_progress(voters: int, prefix: str) -> tuple[User, list[User], AgendaItem]:
+    """In the session, not committed: a community, its secretary, ``voters``
+    residents (``{prefix}000`` …) invited as voting representatives, and a
+    meeting in progress with one agenda item. Returns the secretary, the
+    voters and the item."""
+    community = Community(name="并发测试社区", street="中兴街道", district="开发区")
+    secretary = User(username=f"{prefix}-sec", display_name="林书记")
+    secretary.set_password("not-used-here-1")
+    _db.session.add_all([community, secretary])
+    _db.session.add(Membership(user=secretary, community=community, is_secretary=True))
+    people = []
+    for number in range(voters):
+        voter = User(username=f"{prefix}{number:03d}", display_name=f"居民代表{number}")
+        voter.set_password("not-used-here-1")
+        _db.session.add_all([voter, Membership(user=voter, community=community)])
+        people.append(voter)
+    _db.session.flush()
+    starts_at = utcnow() + timedelta(days=1)
+    meeting = meeting_services.create_meeting(
+        secretary,
+        community,
+        title="飞马转盘中心路协商议事会",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        location="社区活动室",
+    )
+    invitations = [meeting_services.Invitation(v, "resident_rep") for v in people]
+    meeting_services.invite(secretary, meeting, invitations)
+    item = meeting_services.add_agenda_item(secretary, meeting, "中心路通行方案")
+    meeting_services.transition_meeting(secretary, meeting, MeetingStatus.SCHEDULED)
+    meeting_services.transition_meeting(secretary, meeting, MeetingStatus.IN_PROGRESS)
+    return secretary, people, item
+
+
 @contextlib.contextmanager
 def serve_meeting(
     database_url: str,
@@ -113,32 +147,7 @@ def serve_meeting(
     with app.app_context():
         upgrade()
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        community = Community(name="并发测试社区", street="中兴街道", district="开发区")
-        secretary = User(username="race-sec", display_name="林书记")
-        secretary.set_password("not-used-here-1")
-        _db.session.add_all([community, secretary])
-        _db.session.add(Membership(user=secretary, community=community, is_secretary=True))
-        people = []
-        for number in range(voters):
-            voter = User(username=f"racer{number:03d}", display_name=f"居民代表{number}")
-            voter.set_password("not-used-here-1")
-            _db.session.add_all([voter, Membership(user=voter, community=community)])
-            people.append(voter)
-        _db.session.flush()
-        starts_at = utcnow() + timedelta(days=1)
-        meeting = meeting_services.create_meeting(
-            secretary,
-            community,
-            title="飞马转盘中心路协商议事会",
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=2),
-            location="社区活动室",
-        )
-        invitations = [meeting_services.Invitation(v, "resident_rep") for v in people]
-        meeting_services.invite(secretary, meeting, invitations)
-        item = meeting_services.add_agenda_item(secretary, meeting, "中心路通行方案")
-        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.SCHEDULED)
-        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.IN_PROGRESS)
+        secretary, people, item = meeting_in_progress(voters, "racer")
         polls = open_polls(secretary, item)
         voter_tokens = [auth_services.issue_token(v)[0] for v in people]
         voter_ids = [v.id for v in people]

@@ -12,26 +12,22 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from conftest import _on_postgres, _postgres_database
 from flask_migrate import upgrade
-from live_server import HOST, Server
+from live_server import HOST, Server, meeting_in_progress
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from auth import services as auth_services
-from auth.models import Community, Membership, User
+from auth.models import Community, User
 from meetings import create_app
 from meetings.audit.services import record, verify_chain
 from meetings.backup import libpq_connection
-from meetings.dbtypes import utcnow
 from meetings.extensions import db as _db
-from meetings.meeting import services as meeting_services
-from meetings.meeting.models import MeetingStatus
 from meetings.polls import services as poll_services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,33 +235,7 @@ def prepare_meeting(app, voters: int) -> tuple[list[int], list[tuple[int, int, s
     """A meeting in progress with a secret and a named poll open; every voter
     holds a token. Returns the poll ids and (poll id, option id, token) calls."""
     with committing(app):
-        community = Community(name="飞马社区", street="中兴街道", district="开发区")
-        secretary = User(username="sec", display_name="林书记")
-        secretary.set_password("correct-horse-9")
-        _db.session.add_all([community, secretary])
-        _db.session.add(Membership(user=secretary, community=community, is_secretary=True))
-        people = []
-        for number in range(voters):
-            person = User(username=f"voter{number:04d}", display_name=f"居民代表{number}")
-            person.set_password("correct-horse-9")
-            _db.session.add_all([person, Membership(user=person, community=community)])
-            people.append(person)
-        _db.session.flush()
-        starts_at = utcnow() + timedelta(days=1)
-        meeting = meeting_services.create_meeting(
-            secretary,
-            community,
-            title="飞马转盘中心路拥堵协商议事会",
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=2),
-            location="社区活动室",
-        )
-        meeting_services.invite(
-            secretary, meeting, [meeting_services.Invitation(p, "resident_rep") for p in people]
-        )
-        item = meeting_services.add_agenda_item(secretary, meeting, "中心路设置道闸")
-        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.SCHEDULED)
-        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.IN_PROGRESS)
+        secretary, people, item = meeting_in_progress(voters, "voter")
         polls = [
             poll_services.create_poll(
                 secretary,
