@@ -22,6 +22,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
 
 from auth import services as auth_services
@@ -30,6 +31,14 @@ from meetings import create_app
 from meetings.extensions import db as _db
 from meetings.extensions import limiter
 from meetings.i18n import LANGUAGE_COOKIE
+
+# Hypothesis examples that go through the app: the same ones on every run (a
+# failure is a finding, never luck), no example database, no deadlines or
+# health checks (calls through the app are slow by Hypothesis' measure).
+# Use as a parent: ``@settings(THROUGH_THE_APP, max_examples=…)``.
+THROUGH_THE_APP = settings(
+    derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 PASSWORD = "correct-horse-9"
 

@@ -23,8 +23,8 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
-from conftest import PASSWORD
-from hypothesis import HealthCheck, given, settings
+from conftest import PASSWORD, THROUGH_THE_APP
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from meeting_helpers import next_week
 from schemathesis import GenerationMode
@@ -260,15 +260,7 @@ def fuzz(operation, client, world: World, db) -> None:
     invalid = operation.as_strategy(GenerationMode.NEGATIVE, headers=headers)
     cases = st.one_of(valid, valid, invalid)
 
-    # The same examples on every run: a failure here is a finding, never luck.
-    # Calls through the app are slow for Hypothesis' health checks.
-    @settings(
-        max_examples=MAX_EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(THROUGH_THE_APP, max_examples=MAX_EXAMPLES)
     @given(case=cases, data=st.data())
     def call(case, data):
         scene = data.draw(st.sampled_from(world.scenes), label="scene")

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, field_errors, form_errors
-from hypothesis import HealthCheck, given, settings
+from conftest import PASSWORD, THROUGH_THE_APP, field_errors, form_errors
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from meeting_helpers import next_week
 
@@ -372,13 +372,7 @@ def test_hostile_text_is_refused_next_to_its_field_or_saved_whole(name, forms, a
         for fragment in HTML_FRAGMENTS:
             post(field_name, fragment)
 
-    @settings(
-        max_examples=MAX_EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(THROUGH_THE_APP, max_examples=MAX_EXAMPLES)
     @given(
         st.sampled_from(form.fields + form.loose).flatmap(
             lambda name: st.tuples(st.just(name), numberish if name in form.loose else hostile_text)
