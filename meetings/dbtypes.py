@@ -11,6 +11,16 @@ from sqlalchemy.types import TypeDecorator
 MAX_ID = 2**31 - 1
 
 
+def database_id(value) -> int:
+    """A form value as an id the database can hold (``coerce`` of id fields):
+    ValueError beyond INTEGER's range, so the form says the choice is invalid
+    instead of the driver overflowing on PostgreSQL."""
+    number = int(value)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(f"{number} is not an id")
+    return number
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware UTC datetime on every database.
 

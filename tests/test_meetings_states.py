@@ -93,6 +93,28 @@ def test_meeting_form_shows_its_problems_next_to_the_fields(english, login, secr
     assert field_errors(page, "location") == ["Please give the place, or an online link."]
 
 
+def test_a_request_id_beyond_the_database_is_refused_not_a_500(
+    english, login, secretary, community, db
+):
+    """Found by the form fuzzing: on PostgreSQL the number reached the driver."""
+    login(secretary)
+    response = english.post(
+        f"/communities/{community.id}/meetings/new",
+        data={
+            "title": "议事会",
+            "starts_at": "2030-12-02T19:00",
+            "ends_at": "2030-12-02T20:00",
+            "location": "社区活动室",
+            "host_id": 0,
+            "recorder_id": 0,
+            "request_ids": "2147483648",
+        },
+    )
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True), "request_ids")
+    assert db.session.scalar(db.select(db.func.count(Meeting.id))) == 0
+
+
 def test_an_online_meeting_needs_no_place(in_request, secretary, community):
     meeting = services.create_meeting(
         secretary,

@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from meetings.dbtypes import database_id
 from meetings.meeting.models import AttendeeRole, Presence, Rsvp
 from meetings.meeting.services import agenda as agenda_services
 from meetings.meeting.services import meetings as meeting_services
@@ -64,7 +65,9 @@ class MeetingForm(FlaskForm):
         description=_l("e.g. 活动室改造出新协商议事会"),
     )
     request_ids = CheckboxListField(
-        _l("Topics: the requests this meeting deliberates"), coerce=int, validate_choice=False
+        _l("Topics: the requests this meeting deliberates"),
+        coerce=database_id,
+        validate_choice=False,
     )
     starts_at = DateTimeLocalField(
         _l("Starts"), format=DATETIME_FORMATS, validators=[InputRequired()]
@@ -138,7 +141,9 @@ class AgendaItemForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=agenda_services.MINUTES_MAX)],
         render_kw={"inputmode": "numeric", "min": 1, "max": agenda_services.MINUTES_MAX},
     )
-    request_ids = CheckboxListField(_l("Requests dealt with"), coerce=int, validate_choice=False)
+    request_ids = CheckboxListField(
+        _l("Requests dealt with"), coerce=database_id, validate_choice=False
+    )
 
     def __init__(self, topics, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
+from meetings.dbtypes import database_id
 from meetings.polls.models import Poll
 from meetings.projects import services
 from meetings.projects.models import Decision, Project
@@ -59,7 +60,7 @@ class ResolutionWordingForm(FlaskForm):
 
 
 class ResolutionForm(ResolutionWordingForm):
-    agenda_item_id = SelectField(_l("Agenda item"), coerce=int, validate_choice=False)
+    agenda_item_id = SelectField(_l("Agenda item"), coerce=database_id, validate_choice=False)
     poll_id = SelectField(
         _l("The poll it follows"),
         coerce=int,
@@ -102,7 +103,7 @@ class ResolutionForm(ResolutionWordingForm):
     project_description = TextAreaField(
         _l("Description of the project (optional)"), render_kw={"rows": 3}
     )
-    project_id = SelectField(_l("Existing project"), coerce=int, validate_choice=False)
+    project_id = SelectField(_l("Existing project"), coerce=database_id, validate_choice=False)
 
     def __init__(self, items, polls: list[Poll], projects: list[Project], *args, **kwargs):
         super().__init__(*args, **kwargs)
