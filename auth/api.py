@@ -1,6 +1,6 @@
 """API: tokens, the current user, communities and users (API.md "Accounts")."""
 
-from flask import current_app, g
+from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 
@@ -15,6 +15,7 @@ from meetings.api.core import (
     PageArgs,
     Unauthorized,
     blueprint,
+    current_api_token,
     current_api_user,
     list_schema,
     paginate,
@@ -103,7 +104,7 @@ def create_token(credentials):
 def revoke_current_token():
     """Revoke the token this request carries."""
     current_api_user()
-    auth_services.revoke_token(g.api_token)
+    auth_services.revoke_token(current_api_token())
     db.session.commit()
 
 

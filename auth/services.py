@@ -9,6 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -344,6 +345,56 @@ def _live_token_by_hash():
             User.is_active.is_(True),
         )
     )
+
+
+# ``_live_token_by_hash`` as SQL text, the owner's id only, for a statement
+# that looks the caller up itself (the ballot, ``meetings.polls.services``)
+# instead of a round trip of its own. The same conditions: keep them alike.
+LIVE_TOKEN_OWNER_SQL = """
+    SELECT api_token.user_id FROM api_token
+    JOIN user_account ON user_account.id = api_token.user_id
+    WHERE api_token.token_hash = :token_hash AND api_token.revoked_at IS NULL
+      AND api_token.expires_at > :now AND user_account.is_active
+"""  # noqa: S105 — SQL, not a secret
+LIVE_TOKEN_OWNER_PARAMS = (
+    bindparam("token_hash", type_=ApiToken.__table__.c.token_hash.type),
+    bindparam("now", type_=ApiToken.__table__.c.expires_at.type),
+)
+
+
+@dataclass
+class Bearer:
+    """A bearer token as a request sent it, looked up on first need: on its
+    own (``look_up``), or by a statement that needs its owner anyway
+    (``LIVE_TOKEN_OWNER_SQL`` with ``owner_params``), which then tells
+    what it found (``found``)."""
+
+    plain: str
+    token: LiveToken | None = None
+    looked_up: bool = False
+    _owner_id: int | None = None
+
+    def look_up(self) -> LiveToken | None:
+        if not self.looked_up:
+            self.token = token_for(self.plain)
+            self.looked_up = True
+        return self.token
+
+    def owner_params(self) -> dict[str, Any]:
+        return {"token_hash": _hash_token(self.plain), "now": utcnow()}
+
+    def found(self, owner_id: int | None) -> None:
+        """What a statement with ``LIVE_TOKEN_OWNER_SQL`` found: the owner's
+        id, or None when the token does not work."""
+        self._owner_id = owner_id
+        if owner_id is None:
+            self.token, self.looked_up = None, True
+
+    @property
+    def user_id(self) -> int | None:
+        """The owner's id, if known without a lookup (None: not known yet,
+        or the token does not work)."""
+        return self.token.user_id if self.token is not None else self._owner_id
 
 
 def token_for(plain: str, now: datetime | None = None) -> LiveToken | None:

@@ -14,8 +14,9 @@ SQLite's ``busy_timeout``.
 
 A transaction that only reads may say so (``read_only_transaction``): on
 SQLite it is a plain ``BEGIN``, which in WAL mode neither waits for the writer
-nor holds it up. The API looks up bearer tokens that way, so the write lock is
-held only while a request's own work runs.
+nor holds it up; on PostgreSQL it runs in autocommit, without the round trips
+of ``BEGIN`` and ``COMMIT``. The API looks up bearer tokens that way, so the
+write lock is held only while a request's own work runs.
 
 PostgreSQL connections are checked before use only when they have been idle
 for a while (``ping_when_idle``), not at every checkout (``pool_pre_ping``
@@ -30,12 +31,15 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from psycopg.rows import namedtuple_row
+from sqlalchemy import TextClause, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from meetings.extensions import db, migrate
 
@@ -203,17 +207,21 @@ def _sqlite_on_begin(conn: Connection) -> None:
 
 @contextlib.contextmanager
 def read_only_transaction() -> Iterator[None]:
-    """Run the block in a transaction of its own that writes nothing, ended
-    (without expiring what it loaded) when the block ends. On SQLite it does
-    not take the write lock; elsewhere, or when the session is in a
-    transaction already (or bound to a test's connection), the block simply
-    runs in the session's transaction."""
+    """Run the block's reads outside any write transaction, ended (without
+    expiring what it loaded) when the block ends. On SQLite it is a
+    transaction that does not take the write lock; on PostgreSQL each
+    statement is its own (autocommit: no ``BEGIN``/``COMMIT`` round trips
+    for a lookup). When the session is in a transaction already (or bound to
+    a test's connection), the block simply runs in the session's transaction."""
     session = db.session()
     bind = session.get_bind()
-    if session.in_transaction() or isinstance(bind, Connection) or bind.dialect.name != "sqlite":
+    if session.in_transaction() or isinstance(bind, Connection):
         yield
         return
-    session.connection(execution_options={READ_ONLY: True})
+    if bind.dialect.name == "sqlite":
+        session.connection(execution_options={READ_ONLY: True})
+    else:
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
         yield
     except BaseException:
@@ -225,6 +233,75 @@ def read_only_transaction() -> Iterator[None]:
         session.commit()  # nothing to write: this ends the read
     finally:
         session.expire_on_commit = expire_on_commit
+
+
+def run_alone(statement: TextClause, values: dict[str, Any]) -> Any:
+    """Run one statement as a transaction of its own and return its one row
+    (attributes by column name); a failure undoes exactly that statement.
+    For a hot path on PostgreSQL: outside a session transaction it runs in
+    autocommit straight on a pooled driver connection (no ``BEGIN``/``COMMIT``
+    round trips, and a quarter of a millisecond less Python than through the
+    session), as a server-side prepared statement. Within a session
+    transaction (or bound to a test's connection), or on another database,
+    it runs in a savepoint of the session's transaction instead."""
+    session = db.session()
+    bind = session.get_bind()
+    if (
+        session.in_transaction()
+        or isinstance(bind, Connection)
+        or bind.dialect.name != "postgresql"
+    ):
+        with session.begin_nested():
+            return session.connection().execute(statement, values).one()
+    compiled = _for_driver(statement, bind)
+    pooled = bind.raw_connection()
+    driver = pooled.driver_connection
+    try:
+        driver.autocommit = True
+        with driver.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(compiled.sql, compiled.params(values), prepare=True)
+            return cursor.fetchone()
+    except bind.dialect.loaded_dbapi.Error as error:
+        if driver.broken or driver.closed:
+            pooled.invalidate(error)  # the server went away: a new connection next time
+        raise DBAPIError.instance(
+            compiled.sql, values, error, bind.dialect.loaded_dbapi.Error, dialect=bind.dialect
+        ) from error
+    finally:
+        if not driver.closed:
+            driver.autocommit = False  # as the pool lends it out
+        pooled.close()
+
+
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled for the engine's driver, with its parameters'
+    converters (SQLAlchemy's bind processors), for ``run_alone``."""
+
+    sql: str
+    processors: dict[str, Callable[[Any], Any]]
+
+    def params(self, values: dict[str, Any]) -> dict[str, Any]:
+        convert = self.processors
+        return {k: convert[k](v) if k in convert else v for k, v in values.items()}
+
+
+_DRIVER_STATEMENTS: dict[tuple[int, str], _DriverStatement] = {}
+
+
+def _for_driver(statement: TextClause, engine: Engine) -> _DriverStatement:
+    key = (id(statement), engine.dialect.name)
+    found = _DRIVER_STATEMENTS.get(key)
+    if found is None:
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        processors = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
+        }
+        found = _DRIVER_STATEMENTS[key] = _DriverStatement(compiled.string, processors)
+    return found
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:

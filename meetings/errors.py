@@ -13,6 +13,13 @@ class DomainError(Exception):
         self.fields = fields or {}
 
 
+class Unauthorized(DomainError):
+    """No credentials, or ones that do not work (the API's bearer token)."""
+
+    status = 401
+    code = "unauthorized"
+
+
 class NotAllowed(DomainError):
     status = 403
     code = "forbidden"

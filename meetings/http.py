@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
@@ -168,11 +169,17 @@ def contains_nul(value: Any) -> bool:
     return False
 
 
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def refuse_nul_characters() -> None:
     """Nobody types a NUL character and PostgreSQL cannot store one: a query
     string or form holding one is a bad request. (JSON bodies are checked
     field by field by the API's parser, ``meetings.api.core``.)"""
-    for key, values in chain(request.args.lists(), request.form.lists()):
+    # Only a form body is looked at here: parsing the form of any other body
+    # (JSON, on every API call) would find nothing, at a cost.
+    form = request.form if request.mimetype in FORM_TYPES else MultiDict()
+    for key, values in chain(request.args.lists(), form.lists()):
         if contains_nul(key) or contains_nul(values):
             abort(400)
 

@@ -98,9 +98,9 @@ def _loaded_user_id() -> int | None:
     """Who made the request, if the request found out (the API token's owner,
     or the user flask-login loaded), read from what is loaded: logging never
     queries. A commit expires what was loaded, hence also ``_before_commit``."""
-    token = g.get("api_token")
-    if token is not None:
-        return token.user_id
+    bearer = g.get("api_bearer")
+    if bearer is not None and bearer.user_id is not None:
+        return bearer.user_id
     user = g.get("_login_user")
     if user is not None and getattr(user, "is_authenticated", False):
         identity = sa_inspect(user).identity  # the primary key, kept when expired

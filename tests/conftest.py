@@ -164,6 +164,23 @@ def db(app) -> Iterator:
 
 
 @pytest.fixture
+def committing_app(app_config, empty_database_url) -> Iterator[Flask]:
+    """An app on an empty database, migrated, whose sessions commit for real
+    (the ``db`` fixture's session is bound to the shared test connection)."""
+    other = create_app({**app_config, "DATABASE_URL": empty_database_url})
+    with other.app_context():
+        upgrade()
+    test_session = _db.session
+    _db.session = _db._make_scoped_session({})
+    try:
+        yield other
+    finally:
+        _db.session = test_session
+        with other.app_context():
+            _db.engine.dispose()
+
+
+@pytest.fixture
 def client(app) -> FlaskClient:
     return app.test_client()
 

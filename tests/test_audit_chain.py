@@ -293,6 +293,25 @@ def test_postgresql_an_entry_appended_among_other_writers_goes_in_unsealed(db, m
     assert report.ok and (report.count, report.unsealed) == (2, 0)
 
 
+def test_a_hot_path_entry_links_the_backlog_every_so_often(db, make_user, monkeypatch):
+    """A statement of its own (the ballot on PostgreSQL) appends unsealed and
+    has the backlog linked when its entry's id is a multiple of SEAL_EVERY."""
+    monkeypatch.setattr(audit_services, "SEAL_EVERY", 3)
+    user = make_user()
+    waiting = []
+    while not waiting or waiting[-1] % 3:
+        audit_services.seal_now_and_then(None)  # a refused ballot: no entry
+        waiting.append(_insert_unsealed(db, user, "ballot.cast"))
+        if waiting[-1] % 3:
+            audit_services.seal_now_and_then(waiting[-1])  # not due: left for later
+            assert verify_chain().unsealed == len(waiting)
+
+    audit_services.seal_now_and_then(waiting[-1])
+
+    report = verify_chain()
+    assert report.ok and report.unsealed == 0 and report.last_id == waiting[-1]
+
+
 def test_an_unsealed_entry_may_be_linked_once_and_changed_never(db, make_user):
     user = make_user()
     waiting = _insert_unsealed(db, user, "user.profile_updated")
@@ -319,25 +338,8 @@ def test_an_unsealed_entry_may_be_linked_once_and_changed_never(db, make_user):
 # --- with real commits, on a database of its own ---------------------------------------------
 
 
-@pytest.fixture
-def own_app(app_config, empty_database_url):
-    """An app on an empty database, migrated, whose sessions commit for real
-    (the ``db`` fixture's session is bound to the shared test connection)."""
-    other = create_app({**app_config, "DATABASE_URL": empty_database_url})
-    with other.app_context():
-        upgrade()
-    test_session = _db.session
-    _db.session = _db._make_scoped_session({})
-    try:
-        yield other
-    finally:
-        _db.session = test_session
-        with other.app_context():
-            _db.engine.dispose()
-
-
-def test_concurrent_appends_do_not_fork_the_chain(own_app):
-    with own_app.app_context():
+def test_concurrent_appends_do_not_fork_the_chain(committing_app):
+    with committing_app.app_context():
         user = User(username="writer", display_name="记录员")
         user.set_password("correct-horse-9")
         _db.session.add(user)
@@ -350,7 +352,7 @@ def test_concurrent_appends_do_not_fork_the_chain(own_app):
 
     def append(number: int) -> None:
         try:
-            with own_app.app_context():
+            with committing_app.app_context():
                 start.wait()
                 for step in range(per_thread):
                     actor = _db.session.get(User, user_id)
@@ -368,9 +370,9 @@ def test_concurrent_appends_do_not_fork_the_chain(own_app):
         thread.join(60)
 
     assert errors == []
-    with own_app.app_context():
+    with committing_app.app_context():
         # On PostgreSQL, the last writers may have left entries for "audit seal".
-        assert own_app.test_cli_runner().invoke(args=["audit", "seal"]).exit_code == 0
+        assert committing_app.test_cli_runner().invoke(args=["audit", "seal"]).exit_code == 0
         report = verify_chain()
         assert report.ok, report.problem
         assert (report.count, report.unsealed) == (threads_count * per_thread * 2, 0)

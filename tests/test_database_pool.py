@@ -1,7 +1,8 @@
 """PostgreSQL's pooled connections are checked before use only after they
 have been idle a while (``meetings.database.ping_when_idle``): a connection
 whose server process went away meanwhile is replaced, and the request that
-checks it out never sees the dead one."""
+checks it out never sees the dead one. ``run_alone`` borrows one for a
+statement in autocommit and gives it back as it found it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from conftest import _on_postgres
+from sqlalchemy.exc import IntegrityError
 
 from meetings import database
 from meetings.database import PING_AFTER_IDLE_SECONDS, ping_when_idle
+from meetings.extensions import db as _db
 
 pytestmark = pytest.mark.skipif(not _on_postgres(), reason="PostgreSQL only")
 
@@ -57,3 +60,42 @@ def test_a_connection_idle_for_a_while_that_works_is_kept(engine, monkeypatch):
     monkeypatch.setattr(database.time, "monotonic", lambda: later)
 
     assert backend_pid(engine) == pid
+
+
+# --- run_alone: one statement, a transaction of its own, straight on the driver -----------
+
+
+def test_run_alone_commits_its_statement_and_lends_the_connection_back_as_it_was(
+    committing_app,
+):
+    insert_community = sa.text(
+        "INSERT INTO community (name, street, district, created_at)"
+        " VALUES (:name, '', '', now()) RETURNING id, name"
+    )
+    with committing_app.app_context():
+        row = database.run_alone(insert_community, {"name": "东篱社区"})
+        assert row.name == "东篱社区"
+        assert not _db.session().in_transaction()
+        # Committed: another connection sees it at once.
+        with _db.engine.connect() as other:
+            assert other.scalar(sa.text("SELECT name FROM community WHERE id = :id"), row._asdict())
+        # The pooled connection goes back to transactions: a rollback undoes.
+        _db.session.execute(sa.text("DELETE FROM community"))
+        _db.session.rollback()
+        assert _db.session.scalar(sa.text("SELECT count(*) FROM community")) == 1
+        _db.session.rollback()
+
+
+def test_run_alone_raises_sqlalchemys_error_and_undoes_the_statement(committing_app):
+    insert_twice = sa.text(
+        "WITH first AS (INSERT INTO community (name, street, district, created_at)"
+        " VALUES ('竹韵社区', '', '', now()))"
+        " INSERT INTO community (name, street, district, created_at)"
+        " VALUES ('竹韵社区', '', '', now()) RETURNING id"
+    )
+    with committing_app.app_context():
+        with pytest.raises(IntegrityError) as raised:
+            database.run_alone(insert_twice, {})
+        assert raised.value.orig.diag.constraint_name == "uq_community_name"
+        assert _db.session.scalar(sa.text("SELECT count(*) FROM community")) == 0
+        _db.session.rollback()

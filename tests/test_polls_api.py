@@ -4,11 +4,15 @@ answer, status and error codes, and who may call it."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from meeting_helpers import fresh
 from poll_helpers import error_fields, error_of
 
+from auth import services as auth_services
+from auth.models import ApiToken
+from meetings.dbtypes import utcnow
 from meetings.extensions import db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import MeetingStatus, Presence
@@ -528,6 +532,52 @@ def test_who_may_not_vote(api, assembly, secretary, people, who, expected):
     response = api.post(f"/polls/{poll_id}/ballots", people[who], {"option_ids": [yes]})
     assert error_of(response) == expected
     assert services.turnout(db.session.get(Poll, poll_id)).cast == 0
+
+
+def _spoil_token(voter, how: str) -> None:
+    if how == "revoked":
+        auth_services.revoke_all_tokens(voter)
+    elif how == "expired":
+        db.session.execute(
+            db.update(ApiToken)
+            .where(ApiToken.user_id == voter.id)
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+    elif how == "deactivated":
+        voter.is_active = False
+    db.session.flush()
+
+
+@pytest.mark.parametrize("how", ["revoked", "expired", "deactivated", "forged"])
+def test_a_ballot_with_a_token_that_does_not_work_is_401_and_stores_nothing(
+    api, assembly, secretary, how
+):
+    """The ballot looks its token up within its own statement (PostgreSQL):
+    the same rules as every other endpoint's lookup."""
+    poll_id, yes, _no, _abstain = open_yes_no(api, secretary, assembly.item)
+    voter = assembly.voters[0]
+    headers = {"Authorization": "Bearer forged"} if how == "forged" else api.headers(voter)
+    _spoil_token(voter, how)
+
+    for body in ({"option_ids": [yes]}, {}, {"option_ids": ["yes"]}):
+        response = api.client.post(f"/api/v1/polls/{poll_id}/ballots", json=body, headers=headers)
+        assert error_of(response) == (401, "unauthorized"), (body, response.json)
+    assert services.turnout(db.session.get(Poll, poll_id)).cast == 0
+
+
+def test_a_receipt_drawn_twice_in_a_poll_is_drawn_again(api, assembly, secretary, monkeypatch):
+    poll_id, yes, no, _abstain = open_yes_no(api, secretary, assembly.item)
+    draws = iter(["AAAAAAAAAA", "AAAAAAAAAA", "BBBBBBBBBB"])
+    monkeypatch.setattr(services, "new_receipt", lambda: next(draws))
+
+    first = api.vote(assembly.voters[0], poll_id, yes)
+    second = api.vote(assembly.voters[1], poll_id, no)
+
+    assert (first, second) == ("AAAAAAAAAA", "BBBBBBBBBB")
+    db.session.expire_all()
+    result = api.close_poll(secretary, poll_id)
+    assert result["cast"] == 2
+    assert {o["id"]: o["votes"] for o in result["options"]}[no] == 1
 
 
 @pytest.mark.parametrize(

@@ -40,10 +40,14 @@ The cost per flush holding new entries is then that statement, plus, when
 this transaction links (always on SQLite), one SELECT (the last linked entry
 and any unsealed after it, by the primary key) and, for a backlog, the
 UPDATEs that link it (one statement on PostgreSQL), besides the INSERTs.
-``append`` writes one entry at once, without an ORM object, for a hot path
-(a ballot): on PostgreSQL, when other writers are about, the statement that
-tries the lock inserts the entry unsealed too, one statement in all. Nothing
-is cached across transactions.
+``append`` writes one entry at once, without an ORM object, for a hot path:
+on PostgreSQL, when other writers are about, the statement that tries the
+lock inserts the entry unsealed too, one statement in all. The hottest path
+(a ballot on PostgreSQL, one statement that is its own transaction) appends
+with ``unsealed_entry_ctes``: always unsealed, under the shared lock, and
+every ``SEAL_EVERY`` ids it links the backlog afterwards if no other writer
+is between its flush and its commit (``seal_now_and_then``). Nothing is
+cached across transactions.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, event, func, insert, select, text, update
+from sqlalchemy import BigInteger, Connection, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
 from auth.models import User
@@ -179,12 +183,17 @@ def _give_ids(entries: list[AuditEntry], ids: Iterable[int]) -> None:
         entry.id = entry_id
 
 
-def seal_pending(connection: Connection) -> int:
+def seal_pending(connection: Connection, wait: bool = True) -> int | None:
     """Link the entries that went in unsealed (PostgreSQL, under concurrent
-    writers), after waiting for the writers in progress to commit. Returns
-    how many were linked; run it in a transaction of its own (``audit seal``)."""
+    writers), after waiting for the writers in progress to commit; with
+    ``wait=False`` only if none is in progress (else None). Returns how many
+    were linked; run it in a transaction of its own (``audit seal``)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(_EXCLUSIVE, {"key": ADVISORY_LOCK_KEY})
+        if not wait:
+            if not connection.execute(_TRY_EXCLUSIVE, {"key": ADVISORY_LOCK_KEY}).scalar():
+                return None
+        else:
+            connection.execute(_EXCLUSIVE, {"key": ADVISORY_LOCK_KEY})
     total = 0
     while True:
         tail = _tail(connection)
@@ -248,6 +257,60 @@ def _seal(connection: Connection, in_session: list[Any], tail: _Tail | None = No
 
 # How many unsealed entries one transaction links at most.
 SEAL_BATCH = 1000
+# A statement appending unsealed entries on its own (``UNSEALED_ENTRY_CTES``)
+# has every this many of them linked (``seal_now_and_then``).
+SEAL_EVERY = 50
+
+
+def unsealed_entry_ctes(source: str, actor: str) -> str:
+    """SQL of two CTEs (``audit_lock``, ``audit``) for a PostgreSQL statement
+    that is a transaction of its own (autocommit, a hot path): for each row of
+    ``source`` (a FROM list of the caller's CTEs; one row at most), append one
+    entry unsealed by ``actor`` (an SQL expression over ``source``), its id
+    drawn after the shared lock is held, as a writer that is not alone does;
+    the ``audit`` CTE returns its id. Bind ``UNSEALED_ENTRY_PARAMS`` with
+    values from ``unsealed_entry_values``. Such a statement cannot link: call
+    ``seal_now_and_then`` with the id afterwards. Both arguments are SQL of
+    the caller's, never input."""
+    return f"""
+    audit_lock AS MATERIALIZED (
+        SELECT {actor} AS actor_id,
+               pg_advisory_xact_lock_shared(:audit_key) IS NULL AS held
+        FROM {source}
+    ), audit AS (
+        INSERT INTO audit_entry (id, at, actor_id, action, object_type, object_id, data)
+        SELECT nextval('audit_entry_id_seq'), :audit_at, audit_lock.actor_id, :audit_action,
+               :audit_object_type, :audit_object_id, :audit_data
+        FROM audit_lock
+        RETURNING id
+    )"""  # noqa: S608
+
+
+def unsealed_entry_values(
+    action: str, object_type: str, object_id: int | None, **data: Any
+) -> dict[str, Any]:
+    """The parameters of ``unsealed_entry_ctes``, for an entry as ``append``'s."""
+    return {
+        "audit_key": ADVISORY_LOCK_KEY,
+        "audit_at": utcnow(),
+        "audit_action": action,
+        "audit_object_type": object_type,
+        "audit_object_id": object_id,
+        "audit_data": json.loads(json.dumps(data)) if data else {},
+    }
+
+
+def seal_now_and_then(entry_id: int | None) -> None:
+    """After a statement of its own appended the unsealed entry ``entry_id``:
+    every ``SEAL_EVERY`` ids, link the backlog in the session's transaction
+    (the caller commits), if no other writer is between its flush and its
+    commit; else a later writer, the next due one or ``audit seal`` will.
+    Keeps the backlog short under a burst of ballots at the cost of one
+    short transaction per ``SEAL_EVERY`` entries."""
+    if entry_id is None or entry_id % SEAL_EVERY:
+        return
+    seal_pending(db.session.connection(), wait=False)
+
 
 _audit = AuditEntry.__table__
 _INSERT = insert(_audit)
@@ -291,6 +354,16 @@ _LOCK_OR_INSERT = text(
     bindparam("data", type_=_audit.c.data.type),
 )
 _EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
+_TRY_EXCLUSIVE = text("SELECT pg_try_advisory_xact_lock(:key)")
+# The types of the parameters of ``unsealed_entry_ctes``.
+UNSEALED_ENTRY_PARAMS = (
+    bindparam("audit_key", type_=BigInteger),
+    bindparam("audit_at", type_=_audit.c.at.type),
+    bindparam("audit_action", type_=_audit.c.action.type),
+    bindparam("audit_object_type", type_=_audit.c.object_type.type),
+    bindparam("audit_object_id", type_=_audit.c.object_id.type),
+    bindparam("audit_data", type_=_audit.c.data.type),
+)
 _LAST_ID = text("SELECT max(id) FROM audit_entry")
 _TAIL_AND_UNSEALED = (
     select(_audit)

@@ -12,6 +12,7 @@ them still serves every page — only the PDF answers 503.
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -25,7 +26,14 @@ class PdfUnavailable(RuntimeError):
 @cache
 def _weasyprint():
     try:
-        import weasyprint  # noqa: PLC0415 — optional native dependency, see above
+        with warnings.catch_warnings():
+            # Without libharfbuzz-subset0 WeasyPrint still makes the PDF, with
+            # the fonts embedded whole (docs/deploy.md installs it, for small
+            # files), and says at every import that it will need it one day.
+            warnings.filterwarnings(
+                "ignore", "HarfBuzz-Subset will be required", DeprecationWarning
+            )
+            import weasyprint  # noqa: PLC0415 — optional native dependency, see above
     except (ImportError, OSError) as error:
         raise PdfUnavailable(str(error)) from error
     # Importing WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES,

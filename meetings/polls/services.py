@@ -11,18 +11,21 @@ the primary key of ``poll_vote``, so two requests of the same voter cannot both
 commit, whatever the number of processes.
 
 A ballot is on the hot path of a meeting (everyone votes in the same minute),
-so ``cast_ballot`` runs a few Core statements, built once, on the session's
-connection rather than going through the ORM, and takes the poll and the
-voter by id (it needs no more of either): one SELECT reads the poll under its
-shared lock together with whether the voter is on the roll and the poll's
-option ids (no poll: 404); ``INSERT … ON CONFLICT DO NOTHING`` on the voter
-roll tells "already voted" by its row count, with no savepoint around it, and
-the same on ``ballot`` tells a (very unlikely) receipt drawn twice. On
-PostgreSQL the roll line, the ballot and its choices go in with one statement
-(each INSERT of a CTE feeding the next), on SQLite with one each. The audit
-entry goes in with ``audit.services.append``: one more statement, two when
-this transaction links the chain. The checks, their order and the locks are
-those described above.
+so ``cast_ballot`` takes the poll and the voter by id (it needs no more of
+either) and runs prepared SQL rather than going through the ORM. On
+PostgreSQL the whole ballot is one statement (``_CAST_SQL``), run as a
+transaction of its own outside a session transaction
+(``meetings.database.run_alone``): it looks up the API caller's token, reads
+the poll with the roll and its option ids, takes the poll's shared lock only
+if the poll is open and the ballot valid, and inserts the roll line (``ON
+CONFLICT DO NOTHING``: "already voted"), the ballot, its choices and the
+audit entry, unsealed (``meetings.audit.services.unsealed_entry_ctes``); one
+round trip for the whole request. When it stores nothing, Python's checks,
+on what the statement read, say why. On SQLite the token and the poll are
+read outside the write lock, then the roll line goes in only while the poll
+is open (its row count tells), then the ballot, its choices and the audit
+entry, linked (``append``). The checks, their order and the locks are those
+described above.
 """
 
 from __future__ import annotations
@@ -36,22 +39,33 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import (
     ARRAY,
+    Boolean,
     Connection,
     Executable,
     Integer,
     String,
     Table,
+    TextClause,
     bindparam,
     func,
     insert,
     select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from auth.models import User
-from meetings.audit.services import append, record
+from auth.services import LIVE_TOKEN_OWNER_PARAMS, LIVE_TOKEN_OWNER_SQL, Bearer
+from meetings.audit.services import (
+    UNSEALED_ENTRY_PARAMS,
+    append,
+    record,
+    seal_now_and_then,
+    unsealed_entry_ctes,
+    unsealed_entry_values,
+)
+from meetings.database import read_only_transaction, run_alone
 from meetings.dbtypes import utcnow
 from meetings.errors import (
     AlreadyVoted,
@@ -61,6 +75,7 @@ from meetings.errors import (
     NotEligible,
     NotFound,
     PollNotOpen,
+    Unauthorized,
     ValidationFailed,
 )
 from meetings.extensions import db
@@ -439,94 +454,141 @@ class _BallotStatements:
             .where(PollVoter.poll_id == Poll.id, PollVoter.user_id == bindparam("user_id"))
             .exists()
         )
-        # The poll's option ids as one value of the same row where the
-        # database can aggregate them (one round trip less), else a query.
-        aggregate = {"postgresql": func.array_agg, "sqlite": func.group_concat}.get(dialect)
+        # The poll's option ids as one value of the same row on SQLite (one
+        # round trip less), else a query. (PostgreSQL casts with _CAST_SQL.)
         option_ids = (
-            select(aggregate(PollOption.id)).where(PollOption.poll_id == Poll.id).scalar_subquery()
-            if aggregate is not None
+            select(func.group_concat(PollOption.id))
+            .where(PollOption.poll_id == Poll.id)
+            .scalar_subquery()
+            if dialect == "sqlite"
             else None
         )
-        # Everything the ballot depends on, read under the poll's shared lock
-        # (``_locked(poll, shared=True)``), and whether the voter is on the roll.
-        self.poll = (
-            select(
-                Poll.status,
-                Poll.in_room,
-                Poll.kind,
-                Poll.max_choices,
-                Poll.secret,
-                on_roll.label("on_roll"),
-                *([option_ids.label("option_ids")] if option_ids is not None else []),
-            )
-            .where(Poll.id == bindparam("poll_id"))
-            .with_for_update(read=True, of=Poll.__table__)
-        )
+        # Everything the ballot depends on, read without a lock: only the
+        # status of a poll changes once it is created, and the roll is
+        # fixed when it opens; the write checks the status again, locked.
+        self.facts = select(
+            Poll.status,
+            Poll.in_room,
+            Poll.kind,
+            Poll.max_choices,
+            Poll.secret,
+            on_roll.label("on_roll"),
+            *([option_ids.label("option_ids")] if option_ids is not None else []),
+        ).where(Poll.id == bindparam("poll_id"))
         self.options = select(PollOption.id).where(PollOption.poll_id == bindparam("poll_id"))
+        self.status = select(Poll.status).where(Poll.id == bindparam("poll_id"))
         self.dialect = dialect
-        self.new_vote = self._unless_taken(dialect, PollVote.__table__)
+        # The roll line goes in only while the poll is open, read under the
+        # poll's shared lock where there is one (SQLite: the write lock).
+        guarded_vote = insert(PollVote.__table__).from_select(
+            ["poll_id", "user_id"],
+            select(Poll.id, bindparam("user_id", type_=Integer))
+            .where(Poll.id == bindparam("poll_id"), Poll.status == PollStatus.OPEN)
+            .with_for_update(read=True),
+        )
+        self.new_vote = (
+            sqlite.insert(PollVote.__table__)
+            .from_select(["poll_id", "user_id"], guarded_vote.select)
+            .on_conflict_do_nothing(index_elements=["poll_id", "user_id"])
+            .execution_options(preserve_rowcount=True)
+            if dialect == "sqlite"
+            else guarded_vote
+        )
         self.new_ballot = self._unless_taken(dialect, Ballot.__table__)
         self.choice = insert(BallotChoice.__table__)
-        # PostgreSQL: the voter roll line, the ballot and its choices in one
-        # statement; each INSERT feeds the next, so the ballot goes in only
-        # with its roll line, and the choices only with their ballot.
-        self.vote_and_ballot = _VOTE_AND_BALLOT if dialect == "postgresql" else None
 
-    def valid_option_ids(self, connection: Connection, locked, poll_id: int) -> set[int]:
-        """The option ids read with the poll (``locked``), or queried."""
-        if self.dialect == "postgresql":
-            return set(locked.option_ids or ())
+    def valid_option_ids(self, connection: Connection, facts, poll_id: int) -> set[int]:
+        """The option ids read with the poll (``facts``), or queried."""
         if self.dialect == "sqlite":  # group_concat: "12,13,14"
-            return {
-                int(option_id) for option_id in (locked.option_ids or "").split(",") if option_id
-            }
+            listed = (facts.option_ids or "").split(",")
+            return {int(option_id) for option_id in listed if option_id}
         return set(connection.scalars(self.options, {"poll_id": poll_id}))
 
     @staticmethod
     def _unless_taken(dialect: str, table: Table) -> Executable | None:
         """INSERT unless the primary key is taken, telling which by its row
-        count: one statement on PostgreSQL and SQLite, where a concurrent
-        insert of the same key waits for the other transaction and then does
-        nothing if that one committed. None elsewhere: ``_insert_new`` then
+        count: one statement on SQLite. None elsewhere: ``_insert_new`` then
         uses a savepoint."""
-        if dialect not in ("postgresql", "sqlite"):
+        if dialect != "sqlite":
             return None
-        module = postgresql if dialect == "postgresql" else sqlite
         return (
-            module.insert(table)
+            sqlite.insert(table)
             .on_conflict_do_nothing(index_elements=list(table.primary_key.columns))
             .execution_options(preserve_rowcount=True)
         )
 
 
-# ``ON CONFLICT DO NOTHING`` as above: "voted" is false when the voter is on
-# the roll already (a concurrent insert of the same voter waits for the
-# other transaction), "stored" when the random receipt was drawn twice.
-_VOTE_AND_BALLOT = text(
-    """
-    WITH vote AS (
-        INSERT INTO poll_vote (poll_id, user_id) VALUES (:poll_id, :user_id)
+# PostgreSQL: the whole ballot in one statement, run as a transaction of its
+# own (``_cast_in_one_statement``). The caller is a user id or a bearer token
+# looked up here (``auth.services.LIVE_TOKEN_OWNER_SQL``: no statement of its
+# own). ``facts`` reads the poll as ``_BallotStatements.facts`` does; the
+# poll is then taken under its shared lock (``FOR SHARE``: a close waits for
+# it, and a ballot that waited for a close sees the poll closed) only if it is
+# open and the ballot valid (the same checks as in Python, which then tells
+# why not). After that each INSERT feeds the next: the voter roll line (``ON
+# CONFLICT DO NOTHING``: nothing when the voter is on it already, after
+# waiting for a concurrent insert of the same voter), the ballot, its choices
+# and the audit entry. A receipt drawn twice in one poll fails the ballot's
+# primary key and with it the whole statement, which is then tried again.
+_CAST_SQL = """
+    WITH caller AS MATERIALIZED ({caller}),
+    facts AS MATERIALIZED (
+        SELECT poll.id, poll.status, poll.in_room, poll.kind, poll.max_choices, poll.secret,
+               EXISTS (SELECT FROM poll_voter, caller WHERE poll_voter.poll_id = poll.id
+                       AND poll_voter.user_id = caller.user_id) AS on_roll,
+               ARRAY(SELECT poll_option.id FROM poll_option
+                     WHERE poll_option.poll_id = poll.id) AS option_ids
+        FROM poll WHERE poll.id = :poll_id
+    ), open_poll AS MATERIALIZED (
+        SELECT poll.id, caller.user_id,
+               CASE WHEN facts.secret THEN NULL ELSE caller.user_id END AS voter_id
+        FROM poll, facts, caller
+        WHERE poll.id = facts.id AND poll.status = 'open'
+          AND NOT facts.in_room AND facts.on_roll AND :no_repeats
+          AND CAST(:option_ids AS INTEGER[]) <@ facts.option_ids
+          AND cardinality(CAST(:option_ids AS INTEGER[])) BETWEEN 1 AND
+              CASE WHEN facts.kind = 'multiple' THEN facts.max_choices ELSE 1 END
+        FOR SHARE OF poll
+    ), vote AS (
+        INSERT INTO poll_vote (poll_id, user_id) SELECT id, user_id FROM open_poll
         ON CONFLICT DO NOTHING
         RETURNING poll_id
     ), ballot AS (
         INSERT INTO ballot (poll_id, receipt, voter_id)
-        SELECT poll_id, :receipt, :voter_id FROM vote
-        ON CONFLICT DO NOTHING
+        SELECT vote.poll_id, :receipt, open_poll.voter_id FROM vote, open_poll
         RETURNING poll_id, receipt
     ), choice AS (
         INSERT INTO ballot_choice (poll_id, receipt, option_id)
         SELECT ballot.poll_id, ballot.receipt, chosen.option_id
         FROM ballot, unnest(CAST(:option_ids AS INTEGER[])) AS chosen (option_id)
+    ), {audit}
+    SELECT caller.user_id AS caller_id, facts.status, facts.in_room, facts.kind,
+           facts.max_choices, facts.secret, facts.on_roll, facts.option_ids,
+           EXISTS (SELECT FROM open_poll) AS open, EXISTS (SELECT FROM vote) AS voted,
+           (SELECT id FROM audit) AS audit_id
+    FROM (SELECT) AS one LEFT JOIN caller ON true LEFT JOIN facts ON true
+"""
+
+
+@functools.cache
+def _cast_statement(by_token: bool) -> TextClause:
+    """``_CAST_SQL`` for a caller given by id, or by bearer token."""
+    caller = LIVE_TOKEN_OWNER_SQL if by_token else "SELECT CAST(:user_id AS INTEGER) AS user_id"
+    sql = _CAST_SQL.format(
+        caller=caller, audit=unsealed_entry_ctes("ballot, open_poll", actor="open_poll.user_id")
     )
-    SELECT EXISTS (SELECT FROM vote) AS voted, EXISTS (SELECT FROM ballot) AS stored
-    """
-).bindparams(
-    bindparam("poll_id", type_=Integer),
-    bindparam("user_id", type_=Integer),
-    bindparam("receipt", type_=String),
-    bindparam("voter_id", type_=Integer),
-    bindparam("option_ids", type_=ARRAY(Integer)),
-)
+    return text(sql).bindparams(
+        bindparam("poll_id", type_=Integer),
+        bindparam("receipt", type_=String),
+        bindparam("option_ids", type_=ARRAY(Integer)),
+        bindparam("no_repeats", type_=Boolean),
+        *UNSEALED_ENTRY_PARAMS,
+        *(LIVE_TOKEN_OWNER_PARAMS if by_token else [bindparam("user_id", type_=Integer)]),
+    )
+
+
+# How often a receipt may be drawn again (32**10 codes: once is already rare).
+RECEIPT_ATTEMPTS = 5
 
 
 @functools.cache
@@ -548,47 +610,113 @@ def _insert_new(
     return True
 
 
-def cast_ballot(actor: User | int, poll: Poll | int, option_ids: Sequence[int]) -> str:
+def cast_ballot(actor: User | int | Bearer, poll: Poll | int, option_ids: Sequence[int]) -> str:
     """Record the voter's ballot in the poll (either given by id: the ballot
-    needs no more of them); returns its receipt code."""
-    actor_id = actor if isinstance(actor, int) else actor.id
+    needs no more of them; the voter may also be an API caller's bearer
+    token, looked up with the ballot); returns its receipt code."""
     poll_id = poll if isinstance(poll, int) else poll.id
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return _cast_in_one_statement(actor, poll_id, option_ids)
+    sql = _ballot_statements(dialect)
+    # The checks outside the write transaction (on SQLite, outside the one
+    # writer's lock), with the token's lookup; the write checks the status again.
+    with read_only_transaction():
+        if isinstance(actor, Bearer) and actor.look_up() is None:
+            raise Unauthorized(_("A valid bearer token is required."))
+        actor_id = actor.user_id if isinstance(actor, Bearer) else _id_of(actor)
+        connection = db.session.connection()
+        facts = connection.execute(sql.facts, {"poll_id": poll_id, "user_id": actor_id}).first()
+        valid = sql.valid_option_ids(connection, facts, poll_id) if facts else set()
+    chosen = _checked_ballot(facts, valid, option_ids)
+    voter_id = None if facts.secret else actor_id
     connection = db.session.connection()
-    sql = _ballot_statements(connection.dialect.name)
-    locked = connection.execute(sql.poll, {"poll_id": poll_id, "user_id": actor_id}).first()
-    if locked is None:
-        raise NotFound(_("No such poll."))
-    if locked.in_room:
-        raise Conflict(_("This is a show of hands in the room: there is nothing to cast online."))
-    if locked.status != PollStatus.OPEN:
-        raise PollNotOpen(_("This poll is not open for voting."))
-    if not locked.on_roll:
-        raise NotEligible(_("You are not among the eligible voters of this poll."))
-    valid = sql.valid_option_ids(connection, locked, poll_id)
-    chosen = _check_choice(locked.kind, locked.max_choices, valid, option_ids)
-    voter_id = None if locked.secret else actor_id
     vote = {"poll_id": poll_id, "user_id": actor_id}
     try:
-        if sql.vote_and_ballot is not None:
-            receipt = new_receipt()
-            done = connection.execute(
-                sql.vote_and_ballot,
-                {**vote, "receipt": receipt, "voter_id": voter_id, "option_ids": chosen},
-            ).one()
-            voted_now, stored = done.voted, done.stored
-        else:
-            voted_now = _insert_new(connection, sql.new_vote, PollVote.__table__, vote)
-            stored = False
+        voted_now = _insert_new(connection, sql.new_vote, PollVote.__table__, vote)
     except IntegrityError:
         # Only the foreign key to the roll, checked above, can fail here.
         raise NotEligible(_("You are not among the eligible voters of this poll.")) from None
     if not voted_now:
-        raise AlreadyVoted(_("You have already voted in this poll."))
-    if not stored:
-        receipt = _store_ballot(connection, sql, poll_id, voter_id, chosen)
+        _refuse_second_ballot(connection, sql, poll_id)
+    receipt = _store_ballot(connection, sql, poll_id, voter_id, chosen)
     # Who and when, never what: the choice lives only in the ballot.
     append(actor_id, "ballot.cast", Poll.__tablename__, poll_id)
     return receipt
+
+
+def _checked_ballot(facts: Any, valid: set[int], option_ids: Sequence[int]) -> list[int]:
+    """The chosen option ids if the voter may cast this ballot in the poll
+    as ``facts`` describes it (None: no such poll), else the reason why not."""
+    if facts is None:
+        raise NotFound(_("No such poll."))
+    if facts.in_room:
+        raise Conflict(_("This is a show of hands in the room: there is nothing to cast online."))
+    if facts.status != PollStatus.OPEN:
+        raise PollNotOpen(_("This poll is not open for voting."))
+    if not facts.on_roll:
+        raise NotEligible(_("You are not among the eligible voters of this poll."))
+    return _check_choice(facts.kind, facts.max_choices, valid, option_ids)
+
+
+def _refuse_second_ballot(connection: Connection, sql: _BallotStatements, poll_id: int):
+    """The roll line did not go in: the poll closed meanwhile, or the voter
+    is on the roll already."""
+    if connection.execute(sql.status, {"poll_id": poll_id}).scalar() != PollStatus.OPEN:
+        raise PollNotOpen(_("This poll is not open for voting."))
+    raise AlreadyVoted(_("You have already voted in this poll."))
+
+
+def _cast_in_one_statement(
+    actor: User | int | Bearer, poll_id: int, option_ids: Sequence[int]
+) -> str:
+    """PostgreSQL: ``_CAST_SQL``, a transaction of its own outside a session
+    transaction (one round trip for the whole request, token included)."""
+    by_token = isinstance(actor, Bearer)
+    chosen = list(option_ids)
+    values = {
+        "poll_id": poll_id,
+        "option_ids": chosen,
+        "no_repeats": len(set(chosen)) == len(chosen),
+        **(actor.owner_params() if by_token else {"user_id": _id_of(actor)}),
+        # Who and when, never what: the choice lives only in the ballot.
+        **unsealed_entry_values("ballot.cast", Poll.__tablename__, poll_id),
+    }
+    statement = _cast_statement(by_token)
+    for _attempt in range(RECEIPT_ATTEMPTS):
+        receipt = new_receipt()
+        try:
+            done = run_alone(statement, {**values, "receipt": receipt})
+        except IntegrityError as error:
+            if _constraint_of(error) == "pk_ballot":
+                continue  # the same random receipt twice in one poll: draw again
+            # Only the foreign key to the roll, checked in the statement, can fail here.
+            raise NotEligible(_("You are not among the eligible voters of this poll.")) from None
+        if by_token:
+            actor.found(done.caller_id)
+        if done.caller_id is None:
+            raise Unauthorized(_("A valid bearer token is required."))
+        if not done.open:
+            # Why not, by the same checks; if they pass, the poll closed
+            # while the ballot waited for its lock.
+            _checked_ballot(
+                done if done.status is not None else None, set(done.option_ids or ()), chosen
+            )
+            raise PollNotOpen(_("This poll is not open for voting."))
+        if not done.voted:
+            raise AlreadyVoted(_("You have already voted in this poll."))
+        seal_now_and_then(done.audit_id)
+        return receipt
+    raise Conflict(_("Could not record the ballot. Please try again."))
+
+
+def _id_of(actor: User | int) -> int:
+    return actor if isinstance(actor, int) else actor.id
+
+
+def _constraint_of(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 def _store_ballot(
@@ -598,7 +726,7 @@ def _store_ballot(
     voter_id: int | None,
     chosen: list[int],
 ) -> str:
-    for _attempt in range(5):
+    for _attempt in range(RECEIPT_ATTEMPTS):
         receipt = new_receipt()
         ballot = {"poll_id": poll_id, "receipt": receipt, "voter_id": voter_id}
         if not _insert_new(connection, sql.new_ballot, Ballot.__table__, ballot):
