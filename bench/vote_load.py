@@ -508,6 +508,11 @@ class Report:
     duplicates: int = 0
     problems: list[str] = field(default_factory=list)
     steady: Load | None = None  # the round of voters coming at a steady rate
+    hello_loads: list[Load] = field(default_factory=list)  # the baseline, in turns
+
+    @property
+    def hello(self) -> Load:
+        return merged(self.hello_loads)
 
     @property
     def load(self) -> Load:
@@ -577,8 +582,15 @@ def vote_run(kind: str, args, directory: Path, say: Callable[[str], None]) -> Re
             "LOGIN_RATE_LIMIT": "100000 per minute",
         }
         server = Server("wsgi:app", env, args.workers, args.threads, directory / f"{kind}.log")
+        # The baseline is served beside the app and measured in turns with it,
+        # a hello round before each ballot round: whatever else the machine
+        # does then weighs on both alike.
+        hello = Server(
+            "bench.hello_app:app", {}, args.workers, args.threads, directory / f"hello-{kind}.log"
+        )
         try:
             server.start()
+            hello.start()
             steady_round = args.rounds + 1 if args.steady_rate > 0 else None
             for number in range(1, (steady_round or args.rounds) + 1):
                 poll = open_poll(url, setup, number)
@@ -603,9 +615,10 @@ def vote_run(kind: str, args, directory: Path, say: Callable[[str], None]) -> Re
                     )
                 else:
                     say(
-                        f"[{kind}] round {number}: {len(calls)} ballots, "
-                        f"{args.connections} connections"
+                        f"[{kind}] round {number}: {len(calls)} hello requests, then as many "
+                        f"ballots, {args.connections} connections"
                     )
+                    report.hello_loads.append(hello_round(hello, args))
                     load = run_calls(
                         server.port,
                         calls,
@@ -622,29 +635,24 @@ def vote_run(kind: str, args, directory: Path, say: Callable[[str], None]) -> Re
                 say(server.tail())
             return report
         finally:
+            hello.stop()
             server.stop()
 
 
-def hello_run(args, directory: Path) -> Load:
-    server = Server("bench.hello_app:app", {}, args.workers, args.threads, directory / "hello.log")
-    try:
-        server.start()
-        loads = []
-        for _round in range(args.rounds):
-            warm = [json_call("GET", "/hello")] * (4 * args.connections)
-            run_calls(server.port, warm, args.connections)
-            calls = [
-                json_call("POST", "/hello", {"option_ids": [voter % 3 + 1]}, token=uuid.uuid4().hex)
-                for voter in range(args.voters)
-            ]
-            loads.append(run_calls(server.port, calls, args.connections, server_pids=server.pids()))
-        load = merged(loads)
-        bad = Counter(a.status for a in load.answers if a.status != 201)
-        if bad:
-            raise RuntimeError(f"hello answered {dict(bad)}:\n{server.tail()}")
-        return load
-    finally:
-        server.stop()
+def hello_round(server: Server, args) -> Load:
+    """One round of the baseline: as many requests as there are voters, each
+    a small JSON body with a bearer header, answered 201 by the bare app."""
+    warm = [json_call("GET", "/hello")] * (4 * args.connections)
+    run_calls(server.port, warm, args.connections)
+    calls = [
+        json_call("POST", "/hello", {"option_ids": [voter % 3 + 1]}, token=uuid.uuid4().hex)
+        for voter in range(args.voters)
+    ]
+    load = run_calls(server.port, calls, args.connections, server_pids=server.pids())
+    bad = Counter(a.status for a in load.answers if a.status != 201)
+    if bad:
+        raise RuntimeError(f"hello answered {dict(bad)}:\n{server.tail()}")
+    return load
 
 
 # --- main ----------------------------------------------------------------------------
@@ -708,8 +716,6 @@ def main(argv: list[str] | None = None) -> int:
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     with tempfile.TemporaryDirectory(prefix="vote-load-") as tmp:
         directory = Path(tmp)
-        say("[hello] baseline …")
-        hello = hello_run(args, directory)
         reports = [vote_run(kind, args, directory, say) for kind in kinds]
     signal.alarm(0)
 
@@ -718,20 +724,21 @@ def main(argv: list[str] | None = None) -> int:
         f"POST /api/v1/polls/<id>/ballots, {args.rounds} round(s) (a new poll each);\n"
         f"{args.connections} client connections (threads, keep-alive http.client); "
         f"gunicorn --workers {args.workers} --worker-class gthread --threads {args.threads}, "
-        f"the same for the app and hello; {os.cpu_count()} CPUs.\n"
-    )
-    print(
-        f"hello baseline (bench/hello_app.py): {len(hello.answers)} requests, "
-        f"{hello.rate:.0f} requests/s, p50 {hello.percentile_ms(0.5):.1f} ms, "
-        f"p99 {hello.percentile_ms(0.99):.1f} ms; CPU: {cpu_line(hello)}\n"
+        f"the same for the app and for hello (bench/hello_app.py), measured in turns; "
+        f"{os.cpu_count()} CPUs.\n"
     )
     broken = False
     for report in reports:
-        load = report.load
+        load, hello = report.load, report.hello
         ratio = load.rate / hello.rate if hello.rate else 0.0
         target = TARGET_RATIO[report.name]
         others = {k: v for k, v in sorted(report.statuses.items()) if k != "201"}
         print(f"{report.name}:")
+        print(
+            f"  hello baseline     {hello.rate:.0f} requests/s  ({len(hello.answers)} in "
+            f"{hello.elapsed:.2f} s, in turns with the ballots; p50 {hello.percentile_ms(0.5):.1f}"
+            f" ms, p99 {hello.percentile_ms(0.99):.1f} ms; CPU: {cpu_line(hello)})"
+        )
         print(
             f"  ballots/s          {load.rate:.0f}  ({len(load.answers)} in {load.elapsed:.2f} s)"
         )
