@@ -267,9 +267,12 @@ def pdf_objects(pdf: bytes) -> bytes:
 
 
 def test_the_pdf_embeds_a_cjk_font(client, committed, tmp_path):
-    if shutil.which("fc-list") and not subprocess.run(
-        ["fc-list", ":lang=zh"], capture_output=True, text=True, check=False
-    ).stdout.strip():
+    if (
+        shutil.which("fc-list")
+        and not subprocess.run(
+            ["fc-list", ":lang=zh"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    ):
         pytest.fail("no Chinese font on this machine: apt-get install fonts-wqy-microhei")
     response = client.get(f"/minutes/{committed.meeting_id}.pdf")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
