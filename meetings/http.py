@@ -178,7 +178,10 @@ def refuse_nul_characters() -> None:
     field by field by the API's parser, ``meetings.api.core``.)"""
     # Only a form body is looked at here: parsing the form of any other body
     # (JSON, on every API call) would find nothing, at a cost.
-    form = request.form if request.mimetype in FORM_TYPES else MultiDict()
+    is_form = request.mimetype in FORM_TYPES
+    if not is_form and not request.query_string:
+        return
+    form = request.form if is_form else MultiDict()
     for key, values in chain(request.args.lists(), form.lists()):
         if contains_nul(key) or contains_nul(values):
             abort(400)

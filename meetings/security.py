@@ -1,7 +1,7 @@
 """Security headers on every response, proxy awareness, the session cookie."""
 
 from flask import Flask, Request, Response
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = (
@@ -32,13 +32,22 @@ def _set_security_headers(response: Response) -> Response:
 
 class CookieSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session. A request without the cookie (every API
-    call: bearer tokens only) gets a new empty session straight away, without
-    Flask building the cookie's signer for nothing."""
+    call: bearer tokens only) gets a new empty session straight away, and an
+    empty one left untouched is not saved, without Flask building the
+    cookie's signer and settings for nothing."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if app.secret_key and self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # Empty and untouched: what Flask would do, without its cookie settings.
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def init_security(app: Flask) -> None:
