@@ -1,7 +1,8 @@
 """Ballots under load (issue 4): many voters casting at once through the API.
 
     .venv/bin/python bench/vote_load.py [--voters 1000] [--connections 64]
-                                        [--workers 4] [--threads 8] [--db sqlite|postgres|both]
+                                        [--workers 4] [--threads 8] [--rounds 3]
+                                        [--steady-rate 200] [--db sqlite|postgres|both]
 
 For each database (a fresh SQLite file, and/or a fresh PostgreSQL database
 created next to ``--postgres-url`` and dropped afterwards) it builds a meeting
@@ -10,8 +11,11 @@ gunicorn and lets every voter cast one ballot at once through
 ``POST /api/v1/polls/{id}/ballots`` from ``--connections`` client threads with
 keep-alive connections. It then checks the database (ballots, voter roll)
 against the 201 answers, closes the poll through the API and checks the stored
-count, and compares the throughput with a bare Flask app (``bench/hello_app.py``)
-served and hit the same way.
+count. A bare Flask app (``bench/hello_app.py``), served beside it the same
+way, gets a round of as many requests before each round of ballots: the
+baseline the throughput is compared with. One more poll is voted by voters
+coming at a steady rate (``--steady-rate``), for the latency target: with all
+connections always sending, latency is the length of the queue (Little's law).
 
 Exit status: 1 when a ballot was lost or counted twice (or the stored result
 disagrees with the ballots), else 0 — the speed targets are printed as
