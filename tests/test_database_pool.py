@@ -99,3 +99,18 @@ def test_run_alone_raises_sqlalchemys_error_and_undoes_the_statement(committing_
         assert raised.value.orig.diag.constraint_name == "uq_community_name"
         assert _db.session.scalar(sa.text("SELECT count(*) FROM community")) == 0
         _db.session.rollback()
+
+
+def test_run_alone_takes_a_connection_just_pinged_after_being_idle(committing_app, monkeypatch):
+    """A connection idle a while is pinged when checked out; the statement of
+    its own still runs on it, in autocommit, and the connection goes back
+    to the pool fit for transactions."""
+    select_one = sa.text("SELECT 1 AS one")
+    with committing_app.app_context():
+        assert database.run_alone(select_one, {}).one == 1
+        later = time.monotonic() + PING_AFTER_IDLE_SECONDS + 1
+        monkeypatch.setattr(database.time, "monotonic", lambda: later)
+
+        assert database.run_alone(select_one, {}).one == 1
+        with _db.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
