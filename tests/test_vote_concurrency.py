@@ -42,6 +42,7 @@ pytestmark = pytest.mark.slow
 VOTERS = 300
 WORKERS, THREADS = 4, 4
 BURST_SECONDS = 180  # one test's burst of requests at most
+RACE_ATTEMPTS = 4  # polls the racing test may use to see a close land mid-burst
 
 
 # --- the database and the server -------------------------------------------------------
@@ -53,7 +54,9 @@ class Polls:
 
     many: tuple[int, list[int]]  # secret yes/no/abstain: 200 voters at once
     one_voter: tuple[int, list[int]]  # named single choice: one voter, 50 requests
-    race: tuple[int, list[int]]  # named multiple choice: voting while it closes
+    # named multiple choice, voted while it closes: a few alike, for the
+    # close does not always land inside a burst this short (see the test)
+    races: list[tuple[int, list[int]]]
 
 
 def open_polls(secretary, item) -> Polls:
@@ -61,15 +64,18 @@ def open_polls(secretary, item) -> Polls:
     return Polls(
         many=open_poll(secretary, item, "是否设置道闸", "yes_no_abstain", secret=True),
         one_voter=open_poll(secretary, item, "通行方案", "single", secret=False, options=choices),
-        race=open_poll(
-            secretary,
-            item,
-            "可接受的方案",
-            "multiple",
-            secret=False,
-            options=choices,
-            max_choices=2,
-        ),
+        races=[
+            open_poll(
+                secretary,
+                item,
+                f"可接受的方案（{number}）",
+                "multiple",
+                secret=False,
+                options=choices,
+                max_choices=2,
+            )
+            for number in range(1, RACE_ATTEMPTS + 1)
+        ],
     )
 
 
@@ -201,7 +207,30 @@ def test_one_voter_sending_50_ballots_at_once_gets_exactly_one(served, server):
 
 
 def test_ballots_racing_the_close_are_counted_or_refused_never_lost(served, server):
-    poll_id, (barrier, parking, city) = served.polls.race
+    """The burst of 300 ballots lasts about half a second, and the close,
+    sent once a tenth of them are in, sometimes lands after the last one:
+    then the same is tried on the next poll. Every attempt must hold the
+    invariants; at least one must have refused ballots after the close."""
+    attempts = 0
+    for poll in served.polls.races:
+        attempts += 1
+        outcomes = race_the_close(served, server, poll)
+        if outcomes["poll_not_open"] > 0:
+            break
+    assert outcomes["poll_not_open"] > 0, f"the close came after every ballot, {attempts} times"
+    # And a ballot after the close is refused too.
+    poll_id, (_barrier, _parking, city) = poll
+    late = server.call(
+        "POST", f"/api/v1/polls/{poll_id}/ballots", served.voter_tokens[-1], {"option_ids": [city]}
+    )
+    assert (late[0], error_code(late)) == (409, "poll_not_open"), late
+
+
+def race_the_close(served, server, poll: tuple[int, list[int]]) -> Counter:
+    """Every voter casts at once; once a tenth have a receipt the secretary
+    closes the poll. Each ballot is counted (201, stored, in the result) or
+    refused (409 poll_not_open), none is lost; returns how many of each."""
+    poll_id, (barrier, parking, city) = poll
     voters = served.voter_tokens[:VOTERS]
     chosen = [
         [(barrier,), (parking, city), (city,), (barrier, parking)][n % 4] for n in range(VOTERS)
@@ -255,9 +284,5 @@ def test_ballots_racing_the_close_are_counted_or_refused_never_lost(served, serv
     assert state.choices == expected
     assert state.stored_votes == {option: expected[option] for option in (barrier, parking, city)}
     assert {o["id"]: o["votes"] for o in result["options"]} == state.stored_votes
-    # The close did come in the middle of the voting.
     assert outcomes["counted"] >= VOTERS // 10
-    assert outcomes["poll_not_open"] > 0, "the close came after every ballot: no race"
-    # And a ballot after the close is refused too.
-    late = server.call("POST", path, voters[-1], {"option_ids": [city]})
-    assert (late[0], error_code(late)) == (409, "poll_not_open"), late
+    return outcomes

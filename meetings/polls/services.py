@@ -525,10 +525,12 @@ class _BallotStatements:
 # poll is then taken under its shared lock (``FOR SHARE``: a close waits for
 # it, and a ballot that waited for a close sees the poll closed) only if it is
 # open and the ballot valid (the same checks as in Python, which then tells
-# why not). After that each INSERT feeds the next: the voter roll line (``ON
-# CONFLICT DO NOTHING``: nothing when the voter is on it already, after
-# waiting for a concurrent insert of the same voter), the ballot, its choices
-# and the audit entry. A receipt drawn twice in one poll fails the ballot's
+# why not), after the poll's shared advisory lock, which makes it queue
+# behind a close waiting for the poll (``_hold_back_ballots``). After that
+# each INSERT feeds the next: the voter roll line (``ON CONFLICT DO
+# NOTHING``: nothing when the voter is on it already, after waiting for a
+# concurrent insert of the same voter), the ballot, its choices and the
+# audit entry. A receipt drawn twice in one poll fails the ballot's
 # primary key and with it the whole statement, which is then tried again.
 _CAST_SQL = """
     WITH caller AS MATERIALIZED ({caller}),
@@ -544,6 +546,7 @@ _CAST_SQL = """
                CASE WHEN facts.secret THEN NULL ELSE caller.user_id END AS voter_id
         FROM poll, facts, caller
         WHERE poll.id = facts.id AND poll.status = 'open'
+          AND pg_advisory_xact_lock_shared(:poll_lock_class, poll.id) IS NOT NULL
           AND NOT facts.in_room AND facts.on_roll AND :no_repeats
           AND CAST(:option_ids AS INTEGER[]) <@ facts.option_ids
           AND cardinality(CAST(:option_ids AS INTEGER[])) BETWEEN 1 AND
@@ -582,6 +585,7 @@ def _cast_statement(by_token: bool) -> TextClause:
         bindparam("receipt", type_=String),
         bindparam("option_ids", type_=ARRAY(Integer)),
         bindparam("no_repeats", type_=Boolean),
+        bindparam("poll_lock_class", type_=Integer),
         *UNSEALED_ENTRY_PARAMS,
         *(LIVE_TOKEN_OWNER_PARAMS if by_token else [bindparam("user_id", type_=Integer)]),
     )
@@ -678,6 +682,7 @@ def _cast_in_one_statement(
         "poll_id": poll_id,
         "option_ids": chosen,
         "no_repeats": len(set(chosen)) == len(chosen),
+        "poll_lock_class": POLL_LOCK_CLASS,
         **(actor.owner_params() if by_token else {"user_id": _id_of(actor)}),
         # Who and when, never what: the choice lives only in the ballot.
         **unsealed_entry_values("ballot.cast", Poll.__tablename__, poll_id),
@@ -791,9 +796,27 @@ def _store_result(poll: Poll, eligible: int, cast: int, votes: dict[int, int]) -
     poll.closed_at = utcnow()
 
 
+def _hold_back_ballots(poll_id: int) -> None:
+    """PostgreSQL: make the ballots arriving from now on wait for this
+    transaction (see ``_CAST_SQL``). Shared row locks do not queue behind an
+    exclusive one, so under a steady stream of ballots, each holding the
+    poll's ``FOR SHARE`` for a moment, a close could wait until the stream
+    dried up; an advisory lock does queue: the close waits only for the
+    ballots already under way."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_BALLOTS_HELD_BACK, {"kind": POLL_LOCK_CLASS, "poll_id": poll_id})
+
+
+# The first key of the poll's advisory lock (two-key form): "SLPL" in ASCII.
+POLL_LOCK_CLASS = 0x534C504C
+_BALLOTS_HELD_BACK = text("SELECT pg_advisory_xact_lock(:kind, :poll_id)")
+
+
 def close_poll(actor: User, poll: Poll) -> Poll:
     """Close the poll and count it, once: the stored result never changes after."""
     _require_manager(actor, poll.meeting)
+    _hold_back_ballots(poll.id)
     poll = _locked(poll, shared=False)
     if poll.status != PollStatus.OPEN:
         raise InvalidTransition(_("Only an open poll can be closed."))
