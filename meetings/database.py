@@ -286,11 +286,13 @@ class _DriverStatement:
         return {k: convert[k](v) if k in convert else v for k, v in values.items()}
 
 
-_DRIVER_STATEMENTS: dict[tuple[int, str], _DriverStatement] = {}
+# By the statement itself (it hashes by identity, and the key keeps it alive:
+# the few statements run this way are built once and kept anyway).
+_DRIVER_STATEMENTS: dict[tuple[TextClause, str], _DriverStatement] = {}
 
 
 def _for_driver(statement: TextClause, engine: Engine) -> _DriverStatement:
-    key = (id(statement), engine.dialect.name)
+    key = (statement, engine.dialect.name)
     found = _DRIVER_STATEMENTS.get(key)
     if found is None:
         dialect = engine.dialect
