@@ -332,30 +332,34 @@ class LiveToken:
     expires_at: datetime
 
 
+def _live_token_conditions() -> tuple:
+    """What makes a token work: this text, not revoked, not expired, its user active."""
+    return (
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+
+
 @functools.cache
 def _live_token_by_hash():
     # Built once: every API request runs it, and building costs as much as running.
     return (
         db.select(ApiToken.id, ApiToken.user_id, ApiToken.created_at, ApiToken.expires_at)
         .join(User, User.id == ApiToken.user_id)
-        .where(
-            ApiToken.token_hash == bindparam("token_hash"),
-            ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > bindparam("now"),
-            User.is_active.is_(True),
-        )
+        .where(*_live_token_conditions())
     )
 
 
-# ``_live_token_by_hash`` as SQL text, the owner's id only, for a statement
-# that looks the caller up itself (the ballot, ``meetings.polls.services``)
-# instead of a round trip of its own. The same conditions: keep them alike.
-LIVE_TOKEN_OWNER_SQL = """
-    SELECT api_token.user_id FROM api_token
-    JOIN user_account ON user_account.id = api_token.user_id
-    WHERE api_token.token_hash = :token_hash AND api_token.revoked_at IS NULL
-      AND api_token.expires_at > :now AND user_account.is_active
-"""  # noqa: S105 — SQL, not a secret
+# The token's owner by the same conditions, as SQL text (``:token_hash``,
+# ``:now``) for a statement that looks the caller up itself (the ballot,
+# ``meetings.polls.services``) instead of a round trip of its own.
+LIVE_TOKEN_OWNER_SQL = str(
+    db.select(ApiToken.user_id)
+    .join(User, User.id == ApiToken.user_id)
+    .where(*_live_token_conditions())
+)
 LIVE_TOKEN_OWNER_PARAMS = (
     bindparam("token_hash", type_=ApiToken.__table__.c.token_hash.type),
     bindparam("now", type_=ApiToken.__table__.c.expires_at.type),

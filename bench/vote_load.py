@@ -219,93 +219,62 @@ def run_calls(
     timeout: float = 60,
     server_pids: list[int] = (),
     database_pids: list[int] = (),
+    rate: float | None = None,
 ) -> Load:
     """Send the calls from ``connections`` threads, each over one keep-alive
     connection, all starting together; each thread takes the next call not
     taken yet, so a connection the server answers sooner sends more (no
     connection is left with a share of the calls after the others are done);
-    answers come back in the calls' order."""
+    answers come back in the calls' order.
+
+    With ``rate``, call i is sent ``i / rate`` seconds after the start —
+    voters coming one after another at a steady rate rather than
+    ``connections`` of them pushing all the time — and its latency counts
+    from that planned moment, so a call that waited for a free connection,
+    or for a client thread running late, is not flattered."""
     answers: list[Answer | None] = [None] * len(calls)
     connections = max(1, min(connections, len(calls)))
     start = threading.Barrier(connections + 1)
     next_index = itertools.count()  # its next() is atomic: one call, one thread
+    began = 0.0  # set before the barrier opens
 
-    def worker(offset: int) -> None:
+    def worker() -> None:
         connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
         connection.connect()
         start.wait()
         while (index := next(next_index)) < len(calls):
             call = calls[index]
-            began = time.perf_counter()
+            if rate is None:
+                sent = time.perf_counter()
+            else:
+                sent = began + index / rate
+                time.sleep(max(0.0, sent - time.perf_counter()))
             try:
                 connection.request(call.method, call.path, body=call.body, headers=call.headers)
                 response = connection.getresponse()
                 body = response.read()
-                answers[index] = Answer(response.status, body, time.perf_counter() - began)
+                answers[index] = Answer(response.status, body, time.perf_counter() - sent)
             except (OSError, http.client.HTTPException) as error:
-                answers[index] = Answer(0, repr(error).encode(), time.perf_counter() - began)
+                answers[index] = Answer(0, repr(error).encode(), time.perf_counter() - sent)
                 connection.close()
                 connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
         connection.close()
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(connections)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
     for thread in threads:
         thread.start()
     cpu_before = (time.process_time(), cpu_seconds(server_pids), cpu_seconds(database_pids))
-    start.wait()
     began = time.perf_counter()
+    start.wait()
+    paced = len(calls) / rate if rate else 0.0
     for thread in threads:
-        thread.join(timeout + 5)
+        thread.join(paced + timeout + 5)
     elapsed = time.perf_counter() - began
     cpu_after = (time.process_time(), cpu_seconds(server_pids), cpu_seconds(database_pids))
     if any(thread.is_alive() for thread in threads):
         raise RuntimeError("the client threads did not finish in time")
     spent = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
     return Load([a for a in answers if a is not None], elapsed, *spent)
-
-
-def run_steady(port: int, calls: list[Call], rate: float, connections: int) -> Load:
-    """Send call i at ``i / rate`` seconds after the start — voters coming one
-    after another at a steady rate rather than ``connections`` of them
-    pushing all the time — over up to ``connections`` keep-alive connections.
-    A latency counts from the call's planned moment, so a call that waited
-    for a free connection, or for a client thread running late, is not
-    flattered."""
-    answers: list[Answer | None] = [None] * len(calls)
-    connections = max(1, min(connections, len(calls)))
-    next_index = itertools.count()
-    start = threading.Barrier(connections + 1)
-    began = 0.0
-
-    def worker() -> None:
-        connection = http.client.HTTPConnection(HOST, port, timeout=60)
-        connection.connect()
-        start.wait()
-        while (index := next(next_index)) < len(calls):
-            call = calls[index]
-            planned = began + index / rate
-            time.sleep(max(0.0, planned - time.perf_counter()))
-            try:
-                connection.request(call.method, call.path, body=call.body, headers=call.headers)
-                response = connection.getresponse()
-                body = response.read()
-                answers[index] = Answer(response.status, body, time.perf_counter() - planned)
-            except (OSError, http.client.HTTPException) as error:
-                answers[index] = Answer(0, repr(error).encode(), time.perf_counter() - planned)
-                connection.close()
-                connection = http.client.HTTPConnection(HOST, port, timeout=60)
-        connection.close()
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    began = time.perf_counter() + 0.05  # the threads read it once the barrier opens
-    start.wait()
-    for thread in threads:
-        thread.join(len(calls) / rate + 65)
-    if any(thread.is_alive() for thread in threads):
-        raise RuntimeError("the client threads did not finish in time")
-    return Load([a for a in answers if a is not None], time.perf_counter() - began)
 
 
 def json_call(method: str, path: str, payload=None, token: str | None = None) -> Call:
@@ -614,8 +583,8 @@ def vote_run(kind: str, args, directory: Path, say: Callable[[str], None]) -> Re
                 ]
                 if number == steady_round:
                     say(f"[{kind}] steady: {len(calls)} ballots at {args.steady_rate:g}/s")
-                    load = report.steady = run_steady(
-                        server.port, calls, args.steady_rate, args.connections
+                    load = report.steady = run_calls(
+                        server.port, calls, args.connections, rate=args.steady_rate
                     )
                 else:
                     say(
