@@ -235,6 +235,35 @@ def read_only_transaction() -> Iterator[None]:
         session.expire_on_commit = expire_on_commit
 
 
+def engine_outside_transaction() -> Engine | None:
+    """The engine, when the session has no transaction going on (and is not
+    bound to a test's connection), else None. Does not start a session when
+    there is none yet: a request served straight on a pooled connection
+    (``run_alone``) then never builds one."""
+    scoped = db.session
+    if scoped.registry.has():
+        session = scoped()
+        if session.in_transaction():
+            return None
+        bind = session.get_bind()
+    else:
+        bind = scoped.session_factory.kw.get("bind") or db.engine
+    return bind if isinstance(bind, Engine) else None
+
+
+def commit_if_begun() -> None:
+    """Commit the session's transaction if one has begun, without starting
+    a session when there is none."""
+    if db.session.registry.has() and db.session().in_transaction():
+        db.session.commit()
+
+
+def dialect_name() -> str:
+    """The name of the session's database dialect, without starting a session."""
+    bind = db.session.session_factory.kw.get("bind") or db.engine
+    return bind.dialect.name
+
+
 def run_alone(statement: TextClause, values: dict[str, Any]) -> Any:
     """Run one statement as a transaction of its own and return its one row
     (attributes by column name); a failure undoes exactly that statement.
@@ -244,13 +273,9 @@ def run_alone(statement: TextClause, values: dict[str, Any]) -> Any:
     session), as a server-side prepared statement. Within a session
     transaction (or bound to a test's connection), or on another database,
     it runs in a savepoint of the session's transaction instead."""
-    session = db.session()
-    bind = session.get_bind()
-    if (
-        session.in_transaction()
-        or isinstance(bind, Connection)
-        or bind.dialect.name != "postgresql"
-    ):
+    bind = engine_outside_transaction()
+    if bind is None or bind.dialect.name != "postgresql":
+        session = db.session()
         with session.begin_nested():
             return session.connection().execute(statement, values).one()
     compiled = _for_driver(statement, bind)

@@ -114,3 +114,31 @@ def test_run_alone_takes_a_connection_just_pinged_after_being_idle(committing_ap
         assert database.run_alone(select_one, {}).one == 1
         with _db.engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_run_alone_outside_a_transaction_builds_no_session(committing_app):
+    """The ballot's path: no ORM session is built for the statement (nor
+    for asking whether one is in a transaction)."""
+    with committing_app.test_request_context():
+        assert database.engine_outside_transaction() is _db.engine
+        assert database.run_alone(sa.text("SELECT 1 AS one"), {}).one == 1
+        assert not _db.session.registry.has()
+
+
+def test_run_alone_within_a_session_transaction_is_undone_with_it(committing_app):
+    insert_community = sa.text(
+        "INSERT INTO community (name, street, district, created_at)"
+        " VALUES ('松风社区', '', '', now()) RETURNING id"
+    )
+    with committing_app.app_context():
+        _db.session.execute(sa.text("SELECT 1"))  # a transaction is going on
+        assert database.engine_outside_transaction() is None
+        database.run_alone(insert_community, {})
+        assert _db.session.scalar(sa.text("SELECT count(*) FROM community")) == 1
+        _db.session.rollback()
+        assert _db.session.scalar(sa.text("SELECT count(*) FROM community")) == 0
+        _db.session.rollback()
+
+
+def test_a_session_bound_to_a_test_connection_is_never_gone_round(db):
+    assert database.engine_outside_transaction() is None

@@ -55,12 +55,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, bindparam, event, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
 from auth.models import User
@@ -262,42 +263,38 @@ SEAL_BATCH = 1000
 SEAL_EVERY = 50
 
 
-def unsealed_entry_ctes(source: str, actor: str) -> str:
+def unsealed_entry_ctes(
+    source: str, *, actor: str, action: str, object_type: str, object_id: str, at: str
+) -> str:
     """SQL of two CTEs (``audit_lock``, ``audit``) for a PostgreSQL statement
     that is a transaction of its own (autocommit, a hot path): for each row of
     ``source`` (a FROM list of the caller's CTEs; one row at most), append one
-    entry unsealed by ``actor`` (an SQL expression over ``source``), its id
-    drawn after the shared lock is held, as a writer that is not alone does;
-    the ``audit`` CTE returns its id. Bind ``UNSEALED_ENTRY_PARAMS`` with
-    values from ``unsealed_entry_values``. Such a statement cannot link: call
-    ``seal_now_and_then`` with the id afterwards. Both arguments are SQL of
-    the caller's, never input."""
+    entry unsealed, its id drawn after the shared lock is held, as a writer
+    that is not alone does; the ``audit`` CTE returns its id. ``actor``,
+    ``object_id`` and ``at`` are SQL expressions over ``source`` or the
+    statement's parameters; ``action`` and ``object_type`` go into the SQL as
+    literals (with the lock's key: a hot statement dumps fewer parameters),
+    and the entry carries no data. Such a statement cannot link: call
+    ``seal_now_and_then`` with the id afterwards. Every argument is the
+    caller's own SQL or name, never input."""
+    for name in (action, object_type):
+        if not _PLAIN_NAME.fullmatch(name):
+            raise ValueError(f"not a plain name for an SQL literal: {name!r}")
     return f"""
     audit_lock AS MATERIALIZED (
-        SELECT {actor} AS actor_id,
-               pg_advisory_xact_lock_shared(:audit_key) IS NULL AS held
+        SELECT {actor} AS actor_id, {object_id} AS object_id,
+               pg_advisory_xact_lock_shared({ADVISORY_LOCK_KEY:d}) IS NULL AS held
         FROM {source}
     ), audit AS (
         INSERT INTO audit_entry (id, at, actor_id, action, object_type, object_id, data)
-        SELECT nextval('audit_entry_id_seq'), :audit_at, audit_lock.actor_id, :audit_action,
-               :audit_object_type, :audit_object_id, :audit_data
+        SELECT nextval('audit_entry_id_seq'), {at}, audit_lock.actor_id, '{action}',
+               '{object_type}', audit_lock.object_id, CAST('{{}}' AS JSON)
         FROM audit_lock
         RETURNING id
     )"""  # noqa: S608
 
 
-def unsealed_entry_values(
-    action: str, object_type: str, object_id: int | None, **data: Any
-) -> dict[str, Any]:
-    """The parameters of ``unsealed_entry_ctes``, for an entry as ``append``'s."""
-    return {
-        "audit_key": ADVISORY_LOCK_KEY,
-        "audit_at": utcnow(),
-        "audit_action": action,
-        "audit_object_type": object_type,
-        "audit_object_id": object_id,
-        "audit_data": json.loads(json.dumps(data)) if data else {},
-    }
+_PLAIN_NAME = re.compile(r"[a-z][a-z0-9_.]*")
 
 
 def seal_now_and_then(entry_id: int | None) -> None:
@@ -355,15 +352,6 @@ _LOCK_OR_INSERT = text(
 )
 _EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
 _TRY_EXCLUSIVE = text("SELECT pg_try_advisory_xact_lock(:key)")
-# The types of the parameters of ``unsealed_entry_ctes``.
-UNSEALED_ENTRY_PARAMS = (
-    bindparam("audit_key", type_=BigInteger),
-    bindparam("audit_at", type_=_audit.c.at.type),
-    bindparam("audit_action", type_=_audit.c.action.type),
-    bindparam("audit_object_type", type_=_audit.c.object_type.type),
-    bindparam("audit_object_id", type_=_audit.c.object_id.type),
-    bindparam("audit_data", type_=_audit.c.data.type),
-)
 _LAST_ID = text("SELECT max(id) FROM audit_entry")
 _TAIL_AND_UNSEALED = (
     select(_audit)

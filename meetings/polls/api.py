@@ -19,8 +19,9 @@ from meetings.api.core import (
     permission_required,
     token_required,
 )
+from meetings.database import commit_if_begun
 from meetings.errors import NotAllowed
-from meetings.extensions import db, limiter
+from meetings.extensions import db
 from meetings.meeting.models import Meeting
 from meetings.meeting.permissions import can_manage_meeting, is_insider
 from meetings.polls import services
@@ -418,17 +419,8 @@ def cast_ballot(data, poll_id: int):
     receipt = services.cast_ballot(current_api_bearer(), poll_id, data["option_ids"])
     # On PostgreSQL the ballot is committed already, by its own statement;
     # a transaction is left only when the audit backlog was linked after it.
-    if db.session().in_transaction():
-        db.session.commit()
+    commit_if_begun()
     return {"receipt": receipt, "poll_id": poll_id}
-
-
-@limiter.request_filter
-def _ballots_are_not_rate_limited() -> bool:
-    """No rate limit applies to a ballot (nor to most routes: there are no
-    default limits); said up front, the limiter does not go looking for one
-    on the hot path of a meeting."""
-    return request.endpoint == "api_polls.cast_ballot"
 
 
 def _readable_result(poll_id: int):

@@ -39,7 +39,6 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import (
     ARRAY,
-    Boolean,
     Connection,
     Executable,
     Integer,
@@ -58,15 +57,13 @@ from sqlalchemy.exc import IntegrityError
 from auth.models import User
 from auth.services import LIVE_TOKEN_OWNER_PARAMS, LIVE_TOKEN_OWNER_SQL, Bearer
 from meetings.audit.services import (
-    UNSEALED_ENTRY_PARAMS,
     append,
     record,
     seal_now_and_then,
     unsealed_entry_ctes,
-    unsealed_entry_values,
 )
-from meetings.database import read_only_transaction, run_alone
-from meetings.dbtypes import utcnow
+from meetings.database import dialect_name, read_only_transaction, run_alone
+from meetings.dbtypes import UTCDateTime, utcnow
 from meetings.errors import (
     AlreadyVoted,
     Conflict,
@@ -546,9 +543,11 @@ _CAST_SQL = """
                CASE WHEN facts.secret THEN NULL ELSE caller.user_id END AS voter_id
         FROM poll, facts, caller
         WHERE poll.id = facts.id AND poll.status = 'open'
-          AND pg_advisory_xact_lock_shared(:poll_lock_class, poll.id) IS NOT NULL
-          AND NOT facts.in_room AND facts.on_roll AND :no_repeats
+          AND pg_advisory_xact_lock_shared({poll_lock_class:d}, poll.id) IS NOT NULL
+          AND NOT facts.in_room AND facts.on_roll
           AND CAST(:option_ids AS INTEGER[]) <@ facts.option_ids
+          AND (SELECT count(DISTINCT chosen) FROM unnest(CAST(:option_ids AS INTEGER[])) AS chosen)
+              = cardinality(CAST(:option_ids AS INTEGER[]))
           AND cardinality(CAST(:option_ids AS INTEGER[])) BETWEEN 1 AND
               CASE WHEN facts.kind = 'multiple' THEN facts.max_choices ELSE 1 END
         FOR SHARE OF poll
@@ -577,17 +576,22 @@ _CAST_SQL = """
 def _cast_statement(by_token: bool) -> TextClause:
     """``_CAST_SQL`` for a caller given by id, or by bearer token."""
     caller = LIVE_TOKEN_OWNER_SQL if by_token else "SELECT CAST(:user_id AS INTEGER) AS user_id"
-    sql = _CAST_SQL.format(
-        caller=caller, audit=unsealed_entry_ctes("ballot, open_poll", actor="open_poll.user_id")
+    # Who and when, never what: the choice lives only in the ballot.
+    audit = unsealed_entry_ctes(
+        "ballot, open_poll",
+        actor="open_poll.user_id",
+        action="ballot.cast",
+        object_type=Poll.__tablename__,
+        object_id="open_poll.id",
+        at=":now",
     )
+    sql = _CAST_SQL.format(caller=caller, audit=audit, poll_lock_class=POLL_LOCK_CLASS)
     return text(sql).bindparams(
         bindparam("poll_id", type_=Integer),
         bindparam("receipt", type_=String),
         bindparam("option_ids", type_=ARRAY(Integer)),
-        bindparam("no_repeats", type_=Boolean),
-        bindparam("poll_lock_class", type_=Integer),
-        *UNSEALED_ENTRY_PARAMS,
         *(LIVE_TOKEN_OWNER_PARAMS if by_token else [bindparam("user_id", type_=Integer)]),
+        *([] if by_token else [bindparam("now", type_=UTCDateTime())]),
     )
 
 
@@ -619,7 +623,7 @@ def cast_ballot(actor: User | int | Bearer, poll: Poll | int, option_ids: Sequen
     needs no more of them; the voter may also be an API caller's bearer
     token, looked up with the ballot); returns its receipt code."""
     poll_id = poll if isinstance(poll, int) else poll.id
-    dialect = db.session.get_bind().dialect.name
+    dialect = dialect_name()
     if dialect == "postgresql":
         return _cast_in_one_statement(actor, poll_id, option_ids)
     sql = _ballot_statements(dialect)
@@ -681,11 +685,8 @@ def _cast_in_one_statement(
     values = {
         "poll_id": poll_id,
         "option_ids": chosen,
-        "no_repeats": len(set(chosen)) == len(chosen),
-        "poll_lock_class": POLL_LOCK_CLASS,
-        **(actor.owner_params() if by_token else {"user_id": _id_of(actor)}),
-        # Who and when, never what: the choice lives only in the ballot.
-        **unsealed_entry_values("ballot.cast", Poll.__tablename__, poll_id),
+        # The token's "now" is also the audit entry's time.
+        **(actor.owner_params() if by_token else {"user_id": _id_of(actor), "now": utcnow()}),
     }
     statement = _cast_statement(by_token)
     for _attempt in range(RECEIPT_ATTEMPTS):
