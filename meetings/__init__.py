@@ -50,7 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_security(app)
     init_login(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_rate_limits(app)
     init_i18n(app)
     init_input_checks(app)
     init_blueprints(app)
@@ -58,6 +58,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     integrity.init_app(app)
     cli.init_app(app)
     return app
+
+
+def init_rate_limits(app: Flask) -> None:
+    limiter.init_app(app)
+    # Only the views decorated with ``@limiter.limit`` (log-ins, PDFs) have
+    # limits, and each decorator checks its own. The limiter's check before
+    # every request exists for default and blueprint limits, which this app
+    # does not set: on the API's hot path it would only cost time.
+    if not any(
+        app.config.get(name)
+        for name in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+    ):
+        app.before_request_funcs[None].remove(limiter._check_request_limit)
 
 
 def init_login(app: Flask) -> None:

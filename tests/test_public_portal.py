@@ -15,6 +15,7 @@ import pytest
 from meeting_helpers import fresh
 
 from meetings.extensions import db as _db
+from meetings.extensions import limiter
 from meetings.minutes import public, services
 from meetings.projects.models import Project
 
@@ -71,6 +72,17 @@ def test_a_meeting_without_published_minutes_has_no_public_minutes(client, held_
     _db.session.commit()
     assert client.get(f"/minutes/{held_meeting.meeting.id}").status_code == 404
     assert client.get(f"/minutes/{held_meeting.meeting.id}.pdf").status_code == 404
+
+
+def test_pdfs_are_rate_limited_per_visitor(app, client, monkeypatch):
+    """Making a PDF is costly: its route checks its own limit (the app has
+    no blanket check before every request), before looking for minutes."""
+    monkeypatch.setitem(app.config, "PDF_RATE_LIMIT", "2 per minute")
+    limiter.reset()
+    statuses = [client.get("/minutes/999999.pdf").status_code for _ in range(3)]
+    assert statuses == [404, 404, 429]
+    assert client.get("/minutes/999999").status_code == 404  # pages are not limited
+    limiter.reset()
 
 
 def test_a_corrected_version_stays_readable_as_superseded(

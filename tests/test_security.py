@@ -5,6 +5,7 @@ from conftest import PASSWORD, csrf_token_from
 
 from auth import services as auth_services
 from auth.models import Community, User
+from meetings.extensions import limiter
 
 
 @pytest.fixture
@@ -194,3 +195,10 @@ def test_unexpected_api_failure_is_a_json_server_error_that_saves_nothing(
     assert response.get_json()["error"]["code"] == "server_error"
     assert "audit" not in response.get_data(as_text=True)
     assert db.session.scalar(db.select(Community).where(Community.name == "半途社区")) is None
+
+
+def test_only_the_limited_views_check_a_rate_limit(app):
+    """No default limits: the limiter's check before every request is gone
+    (it cost the ballot's hot path time); the decorated views (log-in, API
+    token, PDF) check their own limits, as the log-in tests' 429s show."""
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
