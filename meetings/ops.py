@@ -122,28 +122,26 @@ def _user_id() -> int | None:
 def _log_request(response: Response) -> Response:
     if "request_id" not in g:  # a hook before ours answered (it never should)
         _start_request()
-    response.headers[REQUEST_ID_HEADER] = g.request_id
-    if request.path == "/healthz" and response.status_code == 200:
+    the_id = g.request_id
+    response.headers[REQUEST_ID_HEADER] = the_id
+    method, path, status = request.method, request.path, response.status_code
+    if path == "/healthz" and status == 200:
         return response  # a probe every few seconds is noise
+    level = logging.WARNING if status >= 500 else logging.INFO
+    if not request_logger.isEnabledFor(level):
+        return response
     duration = (time.perf_counter() - g.request_started) * 1000
     fields = {
-        "request_id": g.request_id,
-        "method": request.method,
-        "path": request.path,
-        "status": response.status_code,
+        "request_id": the_id,
+        "method": method,
+        "path": path,
+        "status": status,
         "duration_ms": round(duration, 1),
         "user_id": _user_id(),
         "remote_addr": request.remote_addr,
     }
-    level = logging.WARNING if response.status_code >= 500 else logging.INFO
     request_logger.log(
-        level,
-        "%s %s %s %.1fms",
-        request.method,
-        request.path,
-        response.status_code,
-        duration,
-        extra={"fields": fields},
+        level, "%s %s %s %.1fms", method, path, status, duration, extra={"fields": fields}
     )
     return response
 

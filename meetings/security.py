@@ -37,7 +37,10 @@ class CookieSessionInterface(SecureCookieSessionInterface):
     cookie's signer and settings for nothing."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+        # Without any cookie (no Cookie header) the cookies are not even parsed.
+        if app.secret_key and (
+            "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies
+        ):
             return self.session_class()
         return super().open_session(app, request)
 
@@ -45,7 +48,10 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         # Empty and untouched: what Flask would do, without its cookie settings.
         if not session and not session.modified:
             if session.accessed:
-                response.vary.add("Cookie")
+                if "Vary" in response.headers:
+                    response.vary.add("Cookie")
+                else:  # the common case, without parsing a header set
+                    response.headers["Vary"] = "Cookie"
             return
         super().save_session(app, session, response)
 
