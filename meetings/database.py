@@ -213,11 +213,11 @@ def read_only_transaction() -> Iterator[None]:
     statement is its own (autocommit: no ``BEGIN``/``COMMIT`` round trips
     for a lookup). When the session is in a transaction already (or bound to
     a test's connection), the block simply runs in the session's transaction."""
-    session = db.session()
-    bind = session.get_bind()
-    if session.in_transaction() or isinstance(bind, Connection):
+    bind = engine_outside_transaction()
+    if bind is None:
         yield
         return
+    session = db.session()
     if bind.dialect.name == "sqlite":
         session.connection(execution_options={READ_ONLY: True})
     else:
@@ -247,7 +247,7 @@ def engine_outside_transaction() -> Engine | None:
             return None
         bind = session.get_bind()
     else:
-        bind = scoped.session_factory.kw.get("bind") or db.engine
+        bind = _session_bind()
     return bind if isinstance(bind, Engine) else None
 
 
@@ -260,8 +260,12 @@ def commit_if_begun() -> None:
 
 def dialect_name() -> str:
     """The name of the session's database dialect, without starting a session."""
-    bind = db.session.session_factory.kw.get("bind") or db.engine
-    return bind.dialect.name
+    return _session_bind().dialect.name
+
+
+def _session_bind() -> Engine | Connection:
+    """What the app's sessions are bound to: the engine, or a test's connection."""
+    return db.session.session_factory.kw.get("bind") or db.engine
 
 
 def run_alone(statement: TextClause, values: dict[str, Any]) -> Any:

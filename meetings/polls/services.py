@@ -590,8 +590,11 @@ def _cast_statement(by_token: bool) -> TextClause:
         bindparam("poll_id", type_=Integer),
         bindparam("receipt", type_=String),
         bindparam("option_ids", type_=ARRAY(Integer)),
-        *(LIVE_TOKEN_OWNER_PARAMS if by_token else [bindparam("user_id", type_=Integer)]),
-        *([] if by_token else [bindparam("now", type_=UTCDateTime())]),
+        *(
+            LIVE_TOKEN_OWNER_PARAMS  # with the token's "now", also the entry's time
+            if by_token
+            else (bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime()))
+        ),
     )
 
 
