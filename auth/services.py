@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, literal_column
 
 from auth import permissions
 from auth.models import ApiToken, Community, Membership, User
@@ -332,10 +332,11 @@ class LiveToken:
     expires_at: datetime
 
 
-def _live_token_conditions() -> tuple:
-    """What makes a token work: this text, not revoked, not expired, its user active."""
+def _live_token_conditions(token_hash: Any = None) -> tuple:
+    """What makes a token work: this text (by default the ``token_hash``
+    parameter), not revoked, not expired, its user active."""
     return (
-        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.token_hash == (token_hash if token_hash is not None else bindparam("token_hash")),
         ApiToken.revoked_at.is_(None),
         ApiToken.expires_at > bindparam("now"),
         User.is_active.is_(True),
@@ -359,6 +360,13 @@ LIVE_TOKEN_OWNER_SQL = str(
     db.select(ApiToken.user_id)
     .join(User, User.id == ApiToken.user_id)
     .where(*_live_token_conditions())
+)
+# The same as a scalar subquery for a statement of several ballots, whose
+# hashes are the column ``token_hash`` of its CTE ``request``.
+LIVE_TOKEN_OWNER_OF_REQUEST_SQL = str(
+    db.select(ApiToken.user_id)
+    .join(User, User.id == ApiToken.user_id)
+    .where(*_live_token_conditions(literal_column("request.token_hash")))
 )
 LIVE_TOKEN_OWNER_PARAMS = (
     bindparam("token_hash", type_=ApiToken.__table__.c.token_hash.type),
@@ -384,8 +392,11 @@ class Bearer:
             self.looked_up = True
         return self.token
 
+    def token_hash(self) -> str:
+        return _hash_token(self.plain)
+
     def owner_params(self) -> dict[str, Any]:
-        return {"token_hash": _hash_token(self.plain), "now": utcnow()}
+        return {"token_hash": self.token_hash(), "now": utcnow()}
 
     def found(self, owner_id: int | None) -> None:
         """What a statement with ``LIVE_TOKEN_OWNER_SQL`` found: the owner's

@@ -277,19 +277,40 @@ def run_alone(statement: TextClause, values: dict[str, Any]) -> Any:
     session), as a server-side prepared statement. Within a session
     transaction (or bound to a test's connection), or on another database,
     it runs in a savepoint of the session's transaction instead."""
+    return run_alone_rows(statement, values)[0]
+
+
+def run_alone_rows(
+    statement: TextClause, values: dict[str, Any], *, generic_plan: bool = False
+) -> list[Any]:
+    """``run_alone`` for a statement of several rows: all of them.
+
+    ``generic_plan``: run it with PostgreSQL's generic plan, for a statement
+    whose best plan does not depend on its parameters' values. PostgreSQL
+    plans a prepared statement anew for each run while that plan looks
+    cheaper than the generic one, and with array parameters it always does
+    (it takes an array parameter for 100 elements): planning a statement of
+    many CTEs then costs more than running it. The setting is local to the
+    statement, sent with it in one round trip."""
     bind = engine_outside_transaction()
     if bind is None or bind.dialect.name != "postgresql":
         session = db.session()
         with session.begin_nested():
-            return session.connection().execute(statement, values).one()
+            return list(session.connection().execute(statement, values))
     compiled = _for_driver(statement, bind)
     pooled = bind.raw_connection()
     driver = pooled.driver_connection
     try:
         driver.autocommit = True
         with driver.cursor(row_factory=namedtuple_row) as cursor:
-            cursor.execute(compiled.sql, compiled.params(values), prepare=True)
-            return cursor.fetchone()
+            if not generic_plan:
+                cursor.execute(compiled.sql, compiled.params(values), prepare=True)
+                return cursor.fetchall()
+            # One round trip, one implicit transaction: the setting ends with it.
+            with driver.pipeline():
+                driver.execute(_GENERIC_PLAN)
+                cursor.execute(compiled.sql, compiled.params(values), prepare=True)
+            return cursor.fetchall()
     except bind.dialect.loaded_dbapi.Error as error:
         if driver.broken or driver.closed:
             pooled.invalidate(error)  # the server went away: a new connection next time
@@ -300,6 +321,9 @@ def run_alone(statement: TextClause, values: dict[str, Any]) -> Any:
         if not driver.closed:
             driver.autocommit = False  # as the pool lends it out
         pooled.close()
+
+
+_GENERIC_PLAN = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,14 @@ from meetings.extensions import db as _db
 
 pytestmark = pytest.mark.skipif(not _on_postgres(), reason="PostgreSQL only")
 
+# A statement whose second insert breaks a unique constraint: it fails as a whole.
+INSERT_TWICE = sa.text(
+    "WITH first AS (INSERT INTO community (name, street, district, created_at)"
+    " VALUES ('竹韵社区', '', '', now()))"
+    " INSERT INTO community (name, street, district, created_at)"
+    " VALUES ('竹韵社区', '', '', now()) RETURNING id"
+)
+
 
 @pytest.fixture
 def engine(empty_database_url):
@@ -87,15 +95,9 @@ def test_run_alone_commits_its_statement_and_lends_the_connection_back_as_it_was
 
 
 def test_run_alone_raises_sqlalchemys_error_and_undoes_the_statement(committing_app):
-    insert_twice = sa.text(
-        "WITH first AS (INSERT INTO community (name, street, district, created_at)"
-        " VALUES ('竹韵社区', '', '', now()))"
-        " INSERT INTO community (name, street, district, created_at)"
-        " VALUES ('竹韵社区', '', '', now()) RETURNING id"
-    )
     with committing_app.app_context():
         with pytest.raises(IntegrityError) as raised:
-            database.run_alone(insert_twice, {})
+            database.run_alone(INSERT_TWICE, {})
         assert raised.value.orig.diag.constraint_name == "uq_community_name"
         assert _db.session.scalar(sa.text("SELECT count(*) FROM community")) == 0
         _db.session.rollback()
@@ -142,3 +144,23 @@ def test_run_alone_within_a_session_transaction_is_undone_with_it(committing_app
 
 def test_a_session_bound_to_a_test_connection_is_never_gone_round(db):
     assert database.engine_outside_transaction() is None
+
+
+def test_a_generic_plan_is_asked_for_the_one_statement_only(committing_app):
+    """``generic_plan``: the setting holds for the statement it goes with, not
+    for what the pooled connection runs after it, whether it worked or failed."""
+    setting = sa.text(
+        "SELECT current_setting('plan_cache_mode') AS mode, pg_backend_pid() AS backend"
+    )
+    with committing_app.app_context():
+        (planned,) = database.run_alone_rows(setting, {}, generic_plan=True)
+        assert planned.mode == "force_generic_plan"
+        after = database.run_alone(setting, {})
+        assert (after.mode, after.backend) == ("auto", planned.backend)
+
+        with pytest.raises(IntegrityError):
+            database.run_alone_rows(INSERT_TWICE, {}, generic_plan=True)
+        after_failing = database.run_alone(setting, {})
+        assert (after_failing.mode, after_failing.backend) == ("auto", planned.backend)
+        assert _db.session.scalar(sa.text("SELECT count(*) FROM community")) == 0
+        _db.session.rollback()

@@ -10,7 +10,9 @@ roughly in the order they were written, and the system columns ``ctid`` and
 the ``poll_vote`` row written in the same transaction share their ``xmin``.
 Someone with direct access to the database files or a superuser session can
 therefore pair a ballot with its voter by physical position or transaction id,
-which no column design prevents. The application never reads ballots that
+which no column design prevents (ballots that went in as a group, under a
+burst, share one transaction and are written in receipt order among them:
+those pair with no one in particular within their group). The application never reads ballots that
 way (``receipts`` orders by receipt code); operators must treat database
 access as access to the ballot box. On SQLite the ballot tables are WITHOUT
 ROWID, so their only physical order is the random receipt's.

@@ -268,9 +268,9 @@ def unsealed_entry_ctes(
 ) -> str:
     """SQL of two CTEs (``audit_lock``, ``audit``) for a PostgreSQL statement
     that is a transaction of its own (autocommit, a hot path): for each row of
-    ``source`` (a FROM list of the caller's CTEs; one row at most), append one
-    entry unsealed, its id drawn after the shared lock is held, as a writer
-    that is not alone does; the ``audit`` CTE returns its id. ``actor``,
+    ``source`` (a FROM list of the caller's CTEs), append one entry unsealed,
+    its id drawn after the shared lock is held, as a writer that is not alone
+    does; the ``audit`` CTE returns its ``id``, ``actor_id`` and ``object_id``. ``actor``,
     ``object_id`` and ``at`` are SQL expressions over ``source`` or the
     statement's parameters; ``action`` and ``object_type`` go into the SQL as
     literals (with the lock's key: a hot statement dumps fewer parameters),
@@ -290,7 +290,7 @@ def unsealed_entry_ctes(
         SELECT nextval('audit_entry_id_seq'), {at}, audit_lock.actor_id, '{action}',
                '{object_type}', audit_lock.object_id, CAST('{{}}' AS JSON)
         FROM audit_lock
-        RETURNING id
+        RETURNING id, actor_id, object_id
     )"""  # noqa: S608
 
 

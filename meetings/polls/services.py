@@ -20,8 +20,12 @@ the poll with the roll and its option ids, takes the poll's shared lock only
 if the poll is open and the ballot valid, and inserts the roll line (``ON
 CONFLICT DO NOTHING``: "already voted"), the ballot, its choices and the
 audit entry, unsealed (``meetings.audit.services.unsealed_entry_ctes``); one
-round trip for the whole request. When it stores nothing, Python's checks,
-on what the statement read, say why. On SQLite the token and the poll are
+round trip for the whole request. Ballots by API token that arrive while
+another is being stored wait for it and then go together, as one statement of
+the same checks and inserts ballot by ballot (``_CAST_GROUP_SQL``, through
+``meetings.group_commit``): under a burst PostgreSQL then starts, plans and
+commits once per group instead of once per ballot. When it stores nothing,
+Python's checks, on what the statement read, say why. On SQLite the token and the poll are
 read outside the write lock, then the roll line goes in only while the poll
 is open (its row count tells), then the ballot, its choices and the audit
 entry, linked (``append``). The checks, their order and the locks are those
@@ -36,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import (
     ARRAY,
@@ -52,17 +57,28 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from auth.models import User
-from auth.services import LIVE_TOKEN_OWNER_PARAMS, LIVE_TOKEN_OWNER_SQL, Bearer
+from auth.services import (
+    LIVE_TOKEN_OWNER_OF_REQUEST_SQL,
+    LIVE_TOKEN_OWNER_PARAMS,
+    LIVE_TOKEN_OWNER_SQL,
+    Bearer,
+)
 from meetings.audit.services import (
     append,
     record,
     seal_now_and_then,
     unsealed_entry_ctes,
 )
-from meetings.database import dialect_name, read_only_transaction, run_alone
+from meetings.database import (
+    dialect_name,
+    engine_outside_transaction,
+    read_only_transaction,
+    run_alone,
+    run_alone_rows,
+)
 from meetings.dbtypes import UTCDateTime, utcnow
 from meetings.errors import (
     AlreadyVoted,
@@ -76,6 +92,7 @@ from meetings.errors import (
     ValidationFailed,
 )
 from meetings.extensions import db
+from meetings.group_commit import GroupRunner
 from meetings.meeting.models import AgendaItem, Attendance, Meeting, MeetingStatus, Presence
 from meetings.meeting.permissions import can_manage_meeting, can_view_meeting, is_insider
 from meetings.polls import outcome as rules
@@ -572,19 +589,24 @@ _CAST_SQL = """
 """
 
 
+def _ballot_entries(source: str, *, actor: str, poll: str) -> str:
+    """The audit CTEs of a ballot statement: one entry per ballot cast, who
+    and when, never what (the choice lives only in the ballot)."""
+    return unsealed_entry_ctes(
+        source,
+        actor=actor,
+        action="ballot.cast",
+        object_type=Poll.__tablename__,
+        object_id=poll,
+        at=":now",
+    )
+
+
 @functools.cache
 def _cast_statement(by_token: bool) -> TextClause:
     """``_CAST_SQL`` for a caller given by id, or by bearer token."""
     caller = LIVE_TOKEN_OWNER_SQL if by_token else "SELECT CAST(:user_id AS INTEGER) AS user_id"
-    # Who and when, never what: the choice lives only in the ballot.
-    audit = unsealed_entry_ctes(
-        "ballot, open_poll",
-        actor="open_poll.user_id",
-        action="ballot.cast",
-        object_type=Poll.__tablename__,
-        object_id="open_poll.id",
-        at=":now",
-    )
+    audit = _ballot_entries("ballot, open_poll", actor="open_poll.user_id", poll="open_poll.id")
     sql = _CAST_SQL.format(caller=caller, audit=audit, poll_lock_class=POLL_LOCK_CLASS)
     return text(sql).bindparams(
         bindparam("poll_id", type_=Integer),
@@ -595,6 +617,99 @@ def _cast_statement(by_token: bool) -> TextClause:
             if by_token
             else (bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime()))
         ),
+    )
+
+
+# PostgreSQL, ballots by bearer token arriving together in one process
+# (``_cast_group``): ``_CAST_SQL`` for several of them in one statement, one
+# row back per ballot (``n``, in the order given). Each ballot is a line of
+# the ``request`` CTE (poll, token hash, receipt) with its chosen options in
+# ``chosen``; the checks, locks and inserts are those of ``_CAST_SQL``, row by
+# row. Two ballots of the same voter in the same poll: the first one given
+# counts, the other is "already voted" (``first_ones``). Within the group the
+# roll lines go in by voter and the ballots by receipt (random), so that no
+# order links the one to the other in a secret poll.
+_CAST_GROUP_SQL = """
+    WITH request AS MATERIALIZED (
+        SELECT request.n, request.poll_id, request.receipt, ({caller}) AS user_id
+        FROM unnest(CAST(:poll_ids AS INTEGER[]), CAST(:token_hashes AS VARCHAR[]),
+                    CAST(:receipts AS VARCHAR[]))
+             WITH ORDINALITY AS request (poll_id, token_hash, receipt, n)
+    ), chosen AS MATERIALIZED (
+        SELECT chosen.n, chosen.option_id
+        FROM unnest(CAST(:chosen_by AS INTEGER[]), CAST(:chosen_ids AS INTEGER[]))
+             AS chosen (n, option_id)
+    ), polls AS MATERIALIZED (
+        SELECT poll.id, poll.status, poll.in_room, poll.kind, poll.max_choices, poll.secret,
+               ARRAY(SELECT poll_option.id FROM poll_option
+                     WHERE poll_option.poll_id = poll.id) AS option_ids
+        FROM poll WHERE poll.id = ANY(CAST(:poll_ids AS INTEGER[]))
+    ), facts AS MATERIALIZED (
+        SELECT request.n, request.user_id, request.receipt, polls.*,
+               -- a scalar subquery: one index probe per ballot, never a scan of the roll
+               COALESCE((SELECT true FROM poll_voter WHERE poll_voter.poll_id = polls.id
+                         AND poll_voter.user_id = request.user_id), false) AS on_roll,
+               ARRAY(SELECT chosen.option_id FROM chosen WHERE chosen.n = request.n) AS chosen_ids
+        FROM request LEFT JOIN polls ON polls.id = request.poll_id
+    ), open_poll AS MATERIALIZED (
+        -- the lock's argument is the CTE's id, so it is taken only for these polls
+        SELECT poll.id FROM polls JOIN poll ON poll.id = polls.id
+        WHERE poll.status = 'open' AND NOT polls.in_room
+          AND pg_advisory_xact_lock_shared({poll_lock_class:d}, polls.id) IS NOT NULL
+        FOR SHARE OF poll
+    ), valid AS MATERIALIZED (
+        SELECT facts.n, facts.id AS poll_id, facts.user_id, facts.receipt,
+               CASE WHEN facts.secret THEN NULL ELSE facts.user_id END AS voter_id
+        FROM facts JOIN open_poll ON open_poll.id = facts.id
+        WHERE facts.on_roll AND facts.chosen_ids <@ facts.option_ids
+          AND (SELECT count(DISTINCT picked) FROM unnest(facts.chosen_ids) AS picked)
+              = cardinality(facts.chosen_ids)
+          AND cardinality(facts.chosen_ids) BETWEEN 1 AND
+              CASE WHEN facts.kind = 'multiple' THEN facts.max_choices ELSE 1 END
+    ), first_ones AS MATERIALIZED (
+        SELECT DISTINCT ON (poll_id, user_id) n, poll_id, user_id, receipt, voter_id
+        FROM valid ORDER BY poll_id, user_id, n
+    ), vote AS (
+        INSERT INTO poll_vote (poll_id, user_id) SELECT poll_id, user_id FROM first_ones
+        ON CONFLICT DO NOTHING
+        RETURNING poll_id, user_id
+    ), cast_now AS MATERIALIZED (
+        SELECT first_ones.* FROM first_ones JOIN vote USING (poll_id, user_id)
+    ), ballot AS (
+        INSERT INTO ballot (poll_id, receipt, voter_id)
+        SELECT poll_id, receipt, voter_id FROM cast_now ORDER BY receipt
+        RETURNING poll_id, receipt
+    ), choice AS (
+        INSERT INTO ballot_choice (poll_id, receipt, option_id)
+        SELECT ballot.poll_id, ballot.receipt, chosen.option_id
+        FROM ballot JOIN cast_now USING (poll_id, receipt) JOIN chosen USING (n)
+        ORDER BY ballot.receipt
+    ), {audit}
+    SELECT request.n, request.user_id AS caller_id, facts.status, facts.in_room, facts.kind,
+           facts.max_choices, facts.secret, facts.on_roll, facts.option_ids, request.receipt,
+           EXISTS (SELECT FROM valid WHERE valid.n = request.n) AS open,
+           EXISTS (SELECT FROM cast_now WHERE cast_now.n = request.n) AS voted,
+           (SELECT audit.id FROM audit, cast_now
+            WHERE cast_now.n = request.n AND audit.actor_id = cast_now.user_id
+              AND audit.object_id = cast_now.poll_id) AS audit_id
+    FROM request JOIN facts USING (n)
+    ORDER BY request.n
+"""
+
+
+@functools.cache
+def _cast_group_statement() -> TextClause:
+    audit = _ballot_entries("cast_now", actor="cast_now.user_id", poll="cast_now.poll_id")
+    sql = _CAST_GROUP_SQL.format(
+        caller=LIVE_TOKEN_OWNER_OF_REQUEST_SQL, audit=audit, poll_lock_class=POLL_LOCK_CLASS
+    )
+    return text(sql).bindparams(
+        bindparam("poll_ids", type_=ARRAY(Integer)),
+        bindparam("token_hashes", type_=ARRAY(String)),
+        bindparam("receipts", type_=ARRAY(String)),
+        bindparam("chosen_by", type_=ARRAY(Integer)),
+        bindparam("chosen_ids", type_=ARRAY(Integer)),
+        bindparam("now", type_=UTCDateTime()),
     )
 
 
@@ -682,41 +797,110 @@ def _cast_in_one_statement(
     actor: User | int | Bearer, poll_id: int, option_ids: Sequence[int]
 ) -> str:
     """PostgreSQL: ``_CAST_SQL``, a transaction of its own outside a session
-    transaction (one round trip for the whole request, token included)."""
-    by_token = isinstance(actor, Bearer)
+    transaction (one round trip for the whole request, token included); by
+    bearer token, outside a session transaction, with the ballots of the
+    process's other threads arriving meanwhile (``_cast_group``)."""
     chosen = list(option_ids)
-    values = {
-        "poll_id": poll_id,
-        "option_ids": chosen,
+    by_token = isinstance(actor, Bearer)
+    if by_token and engine_outside_transaction() is not None:
+        done, receipt = _ballot_group().run(_GroupBallot(poll_id, actor.token_hash(), chosen))
+    else:
         # The token's "now" is also the audit entry's time.
-        **(actor.owner_params() if by_token else {"user_id": _id_of(actor), "now": utcnow()}),
-    }
+        caller = actor.owner_params() if by_token else {"user_id": _id_of(actor), "now": utcnow()}
+        done, receipt = _cast_one(by_token, caller, poll_id, chosen)
+    if isinstance(actor, Bearer):
+        actor.found(done.caller_id)
+    if done.caller_id is None:
+        raise Unauthorized(_("A valid bearer token is required."))
+    if not done.open:
+        # Why not, by the same checks; if they pass, the poll closed
+        # while the ballot waited for its lock.
+        _checked_ballot(
+            done if done.status is not None else None, set(done.option_ids or ()), chosen
+        )
+        raise PollNotOpen(_("This poll is not open for voting."))
+    if not done.voted:
+        raise AlreadyVoted(_("You have already voted in this poll."))
+    seal_now_and_then(done.audit_id)
+    return receipt
+
+
+def _cast_one(
+    by_token: bool, caller: dict[str, Any], poll_id: int, chosen: list[int]
+) -> tuple[Any, str]:
+    """``_CAST_SQL``'s row for the ballot, and its receipt; the caller by
+    ``token_hash`` or ``user_id``, with ``now``."""
+    values = {"poll_id": poll_id, "option_ids": chosen, **caller}
     statement = _cast_statement(by_token)
     for _attempt in range(RECEIPT_ATTEMPTS):
         receipt = new_receipt()
         try:
-            done = run_alone(statement, {**values, "receipt": receipt})
+            return run_alone(statement, {**values, "receipt": receipt}), receipt
         except IntegrityError as error:
             if _constraint_of(error) == "pk_ballot":
                 continue  # the same random receipt twice in one poll: draw again
             # Only the foreign key to the roll, checked in the statement, can fail here.
             raise NotEligible(_("You are not among the eligible voters of this poll.")) from None
-        if by_token:
-            actor.found(done.caller_id)
-        if done.caller_id is None:
-            raise Unauthorized(_("A valid bearer token is required."))
-        if not done.open:
-            # Why not, by the same checks; if they pass, the poll closed
-            # while the ballot waited for its lock.
-            _checked_ballot(
-                done if done.status is not None else None, set(done.option_ids or ()), chosen
-            )
-            raise PollNotOpen(_("This poll is not open for voting."))
-        if not done.voted:
-            raise AlreadyVoted(_("You have already voted in this poll."))
-        seal_now_and_then(done.audit_id)
-        return receipt
     raise Conflict(_("Could not record the ballot. Please try again."))
+
+
+@dataclass(frozen=True)
+class _GroupBallot:
+    """A ballot by bearer token waiting to go with others (``_cast_group``)."""
+
+    poll_id: int
+    token_hash: str
+    chosen: list[int]
+
+
+# At most this many ballots in one statement.
+GROUP_LIMIT = 32
+_GROUP_RUNNER = "shangliang.ballot_group"
+
+
+def _ballot_group() -> GroupRunner[_GroupBallot, tuple[Any, str]]:
+    """The app's (this process's) queue of ballots waiting for a statement."""
+    extensions = current_app.extensions
+    runner = extensions.get(_GROUP_RUNNER)
+    if runner is None:
+        runner = extensions.setdefault(_GROUP_RUNNER, GroupRunner(_cast_group, GROUP_LIMIT))
+    return runner
+
+
+def _cast_group(ballots: list[_GroupBallot]) -> list[tuple[Any, str] | Exception]:
+    """Each ballot's ``_CAST_GROUP_SQL`` row and receipt, all in one statement
+    (one alone by ``_CAST_SQL``). Should the group fail for any reason but a
+    receipt drawn twice (drawn again), each ballot goes on its own, and fails
+    or not by itself."""
+    if len(ballots) > 1:
+        values = {
+            "poll_ids": [ballot.poll_id for ballot in ballots],
+            "token_hashes": [ballot.token_hash for ballot in ballots],
+            "chosen_by": [n for n, b in enumerate(ballots, 1) for _option in b.chosen],
+            "chosen_ids": [option_id for ballot in ballots for option_id in ballot.chosen],
+            "now": utcnow(),  # the tokens' "now", also the audit entries' time
+        }
+        for _attempt in range(RECEIPT_ATTEMPTS):
+            receipts = [new_receipt() for _ballot in ballots]
+            try:
+                rows = run_alone_rows(
+                    _cast_group_statement(), {**values, "receipts": receipts}, generic_plan=True
+                )
+            except IntegrityError as error:
+                if _constraint_of(error) == "pk_ballot":
+                    continue  # a random receipt drawn twice: draw them all again
+                break
+            except DBAPIError:
+                break
+            return [(row, row.receipt) for row in rows]
+    outcomes: list[tuple[Any, str] | Exception] = []
+    for ballot in ballots:
+        try:
+            caller = {"token_hash": ballot.token_hash, "now": utcnow()}
+            outcomes.append(_cast_one(True, caller, ballot.poll_id, ballot.chosen))
+        except Exception as error:  # noqa: BLE001 — raised in the ballot's own thread
+            outcomes.append(error)
+    return outcomes
 
 
 def _id_of(actor: User | int) -> int:
