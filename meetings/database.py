@@ -280,18 +280,8 @@ def run_alone(statement: TextClause, values: dict[str, Any]) -> Any:
     return run_alone_rows(statement, values)[0]
 
 
-def run_alone_rows(
-    statement: TextClause, values: dict[str, Any], *, generic_plan: bool = False
-) -> list[Any]:
-    """``run_alone`` for a statement of several rows: all of them.
-
-    ``generic_plan``: run it with PostgreSQL's generic plan, for a statement
-    whose best plan does not depend on its parameters' values. PostgreSQL
-    plans a prepared statement anew for each run while that plan looks
-    cheaper than the generic one, and with array parameters it always does
-    (it takes an array parameter for 100 elements): planning a statement of
-    many CTEs then costs more than running it. The setting is local to the
-    statement, sent with it in one round trip."""
+def run_alone_rows(statement: TextClause, values: dict[str, Any]) -> list[Any]:
+    """``run_alone`` for a statement of several rows: all of them."""
     bind = engine_outside_transaction()
     if bind is None or bind.dialect.name != "postgresql":
         session = db.session()
@@ -303,13 +293,7 @@ def run_alone_rows(
     try:
         driver.autocommit = True
         with driver.cursor(row_factory=namedtuple_row) as cursor:
-            if not generic_plan:
-                cursor.execute(compiled.sql, compiled.params(values), prepare=True)
-                return cursor.fetchall()
-            # One round trip, one implicit transaction: the setting ends with it.
-            with driver.pipeline():
-                driver.execute(_GENERIC_PLAN)
-                cursor.execute(compiled.sql, compiled.params(values), prepare=True)
+            cursor.execute(compiled.sql, compiled.params(values), prepare=True)
             return cursor.fetchall()
     except bind.dialect.loaded_dbapi.Error as error:
         if driver.broken or driver.closed:
@@ -321,9 +305,6 @@ def run_alone_rows(
         if not driver.closed:
             driver.autocommit = False  # as the pool lends it out
         pooled.close()
-
-
-_GENERIC_PLAN = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 @dataclass(frozen=True)

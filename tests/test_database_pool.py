@@ -144,23 +144,3 @@ def test_run_alone_within_a_session_transaction_is_undone_with_it(committing_app
 
 def test_a_session_bound_to_a_test_connection_is_never_gone_round(db):
     assert database.engine_outside_transaction() is None
-
-
-def test_a_generic_plan_is_asked_for_the_one_statement_only(committing_app):
-    """``generic_plan``: the setting holds for the statement it goes with, not
-    for what the pooled connection runs after it, whether it worked or failed."""
-    setting = sa.text(
-        "SELECT current_setting('plan_cache_mode') AS mode, pg_backend_pid() AS backend"
-    )
-    with committing_app.app_context():
-        (planned,) = database.run_alone_rows(setting, {}, generic_plan=True)
-        assert planned.mode == "force_generic_plan"
-        after = database.run_alone(setting, {})
-        assert (after.mode, after.backend) == ("auto", planned.backend)
-
-        with pytest.raises(IntegrityError):
-            database.run_alone_rows(INSERT_TWICE, {}, generic_plan=True)
-        after_failing = database.run_alone(setting, {})
-        assert (after_failing.mode, after_failing.backend) == ("auto", planned.backend)
-        assert _db.session.scalar(sa.text("SELECT count(*) FROM community")) == 0
-        _db.session.rollback()

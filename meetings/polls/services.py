@@ -23,8 +23,8 @@ audit entry, unsealed (``meetings.audit.services.unsealed_entry_ctes``); one
 round trip for the whole request. Ballots by API token that arrive while
 another is being stored wait for it and then go together, as one statement of
 the same checks and inserts ballot by ballot (``_CAST_GROUP_SQL``, through
-``meetings.group_commit``): under a burst PostgreSQL then starts, plans and
-commits once per group instead of once per ballot. When it stores nothing,
+``meetings.group_commit``): under a burst PostgreSQL then starts and commits
+once per group instead of once per ballot. When it stores nothing,
 Python's checks, on what the statement read, say why. On SQLite the token and the poll are
 read outside the write lock, then the roll line goes in only while the poll
 is open (its row count tells), then the ballot, its choices and the audit
@@ -628,25 +628,32 @@ def _cast_statement(by_token: bool) -> TextClause:
 # row. Two ballots of the same voter in the same poll: the first one given
 # counts, the other is "already voted" (``first_ones``). Within the group the
 # roll lines go in by voter and the ballots by receipt (random), so that no
-# order links the one to the other in a secret poll.
+# order links the one to the other in a secret poll. The arrays are read
+# through subqueries, which PostgreSQL's estimates cannot see into: a plan
+# for one group size is then as good as for any other, and after its first
+# five runs PostgreSQL keeps the prepared statement's generic plan instead of
+# planning each group anew (planning this statement costs more than running
+# it). Every lookup is by key (the token, the roll line as scalar subqueries;
+# the polls by id), whatever the plan.
 _CAST_GROUP_SQL = """
     WITH request AS MATERIALIZED (
         SELECT request.n, request.poll_id, request.receipt, ({caller}) AS user_id
-        FROM unnest(CAST(:poll_ids AS INTEGER[]), CAST(:token_hashes AS VARCHAR[]),
-                    CAST(:receipts AS VARCHAR[]))
+        FROM unnest((SELECT CAST(:poll_ids AS INTEGER[])),
+                    (SELECT CAST(:token_hashes AS VARCHAR[])),
+                    (SELECT CAST(:receipts AS VARCHAR[])))
              WITH ORDINALITY AS request (poll_id, token_hash, receipt, n)
     ), chosen AS MATERIALIZED (
         SELECT chosen.n, chosen.option_id
-        FROM unnest(CAST(:chosen_by AS INTEGER[]), CAST(:chosen_ids AS INTEGER[]))
+        FROM unnest((SELECT CAST(:chosen_by AS INTEGER[])),
+                    (SELECT CAST(:chosen_ids AS INTEGER[])))
              AS chosen (n, option_id)
     ), polls AS MATERIALIZED (
         SELECT poll.id, poll.status, poll.in_room, poll.kind, poll.max_choices, poll.secret,
                ARRAY(SELECT poll_option.id FROM poll_option
                      WHERE poll_option.poll_id = poll.id) AS option_ids
-        FROM poll WHERE poll.id = ANY(CAST(:poll_ids AS INTEGER[]))
+        FROM poll WHERE poll.id = ANY(ARRAY(SELECT request.poll_id FROM request))
     ), facts AS MATERIALIZED (
         SELECT request.n, request.user_id, request.receipt, polls.*,
-               -- a scalar subquery: one index probe per ballot, never a scan of the roll
                COALESCE((SELECT true FROM poll_voter WHERE poll_voter.poll_id = polls.id
                          AND poll_voter.user_id = request.user_id), false) AS on_roll,
                ARRAY(SELECT chosen.option_id FROM chosen WHERE chosen.n = request.n) AS chosen_ids
@@ -883,9 +890,7 @@ def _cast_group(ballots: list[_GroupBallot]) -> list[tuple[Any, str] | Exception
         for _attempt in range(RECEIPT_ATTEMPTS):
             receipts = [new_receipt() for _ballot in ballots]
             try:
-                rows = run_alone_rows(
-                    _cast_group_statement(), {**values, "receipts": receipts}, generic_plan=True
-                )
+                rows = run_alone_rows(_cast_group_statement(), {**values, "receipts": receipts})
             except IntegrityError as error:
                 if _constraint_of(error) == "pk_ballot":
                     continue  # a random receipt drawn twice: draw them all again
