@@ -48,7 +48,9 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         # Empty and untouched: what Flask would do, without its cookie settings.
         if not session and not session.modified:
             if session.accessed:
-                if "Vary" in response.headers:
+                # Scanned by hand: werkzeug answers ``"Vary" in headers`` by
+                # raising (and catching) an HTTP exception when it is absent.
+                if any(name.lower() == "vary" for name, _value in response.headers):
                     response.vary.add("Cookie")
                 else:  # the common case, without parsing a header set
                     response.headers["Vary"] = "Cookie"

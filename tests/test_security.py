@@ -2,9 +2,11 @@
 
 import pytest
 from conftest import PASSWORD, csrf_token_from
+from flask import session
 
 from auth import services as auth_services
 from auth.models import Community, User
+from meetings import create_app
 from meetings.extensions import limiter
 
 
@@ -39,6 +41,19 @@ def test_every_response_carries_the_security_headers(client, path):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_a_response_varies_by_cookie_once_beside_a_views_own_vary(app_config):
+    app = create_app(app_config)
+
+    @app.get("/varies-by-language")
+    def varies_by_language():
+        session.get("seen")  # read, not changed: the answer depends on the cookie
+        return "ok", 200, {"Vary": "Accept-Language"}
+
+    client = app.test_client()
+    assert client.get("/varies-by-language").headers.getlist("Vary") == ["Accept-Language, Cookie"]
+    assert client.get("/api/v1/communities").headers.getlist("Vary") == ["Cookie"]
 
 
 def test_session_cookie_is_http_only_and_same_site_lax(client, resident):
@@ -165,6 +180,22 @@ def test_text_with_nul_characters_is_a_bad_request(db, client, resident, path, d
 
 def test_nul_character_in_a_query_string_is_a_bad_request(client):
     assert client.get("/?next=%00").status_code == 400
+
+
+def test_a_form_is_recognised_whatever_the_case_and_parameters_of_its_type(db, client, resident):
+    response = client.post(
+        "/auth/login",
+        data=f"username=resi%00dent&password={PASSWORD}",
+        headers={"Content-Type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8"},
+    )
+    assert response.status_code == 400
+
+
+def test_a_json_body_is_left_to_the_apis_own_check(client):
+    # The API's parser refuses NUL characters field by field: 422, naming the field.
+    response = client.post("/api/v1/tokens", json={"username": "a\x00", "password": "x"})
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["fields"]) == {"username"}
 
 
 def test_unexpected_failure_shows_an_apology_and_saves_nothing(db, english, community, monkeypatch):
