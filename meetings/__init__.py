@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 
 from auth import admin as auth_admin
@@ -71,6 +72,30 @@ def init_rate_limits(app: Flask) -> None:
         for name in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
     ):
         app.before_request_funcs[None].remove(limiter._check_request_limit)
+        # Its after-request and teardown hooks (rate-limit headers, deductions,
+        # resetting its state) then have work only in a request that went
+        # through a decorated view; elsewhere they would build that state
+        # only to find it empty.
+        for hooks in (app.after_request_funcs[None], app.teardown_request_funcs[None]):
+            hooks[:] = [_where_limited(hook) if _of_limiter(hook) else hook for hook in hooks]
+
+
+# Where flask-limiter keeps its state in a request it took part in
+# (``Limiter.context``); tests/test_security.py notices if that changes.
+LIMITER_STATE = "_limiter_request_context"
+
+
+def _of_limiter(hook) -> bool:
+    return getattr(hook, "__self__", None) is limiter or limiter in getattr(hook, "args", ())
+
+
+def _where_limited(hook):
+    def hook_where_limited(value):
+        if hasattr(request_ctx._get_current_object(), LIMITER_STATE):
+            return hook(value)
+        return value  # the response, for an after-request hook
+
+    return hook_where_limited
 
 
 def init_login(app: Flask) -> None:

@@ -3,10 +3,11 @@
 import pytest
 from conftest import PASSWORD, csrf_token_from
 from flask import session
+from flask.globals import request_ctx
 
 from auth import services as auth_services
 from auth.models import Community, User
-from meetings import create_app
+from meetings import LIMITER_STATE, create_app
 from meetings.extensions import limiter
 
 
@@ -233,3 +234,21 @@ def test_only_the_limited_views_check_a_rate_limit(app):
     (it cost the ballot's hot path time); the decorated views (log-in, API
     token, PDF) check their own limits, as the log-in tests' 429s show."""
     assert limiter._check_request_limit not in app.before_request_funcs[None]
+
+
+def test_the_limiters_hooks_run_only_where_a_limited_view_ran(app_config):
+    """Its headers still come with a limited view's answer; any other request
+    leaves the limiter's per-request state unbuilt."""
+    app = create_app(app_config)
+    client = app.test_client()
+    states = []
+
+    @app.teardown_request
+    def look(_error):
+        states.append(hasattr(request_ctx._get_current_object(), LIMITER_STATE))
+
+    client.get("/api/v1/communities")
+    limited = client.post("/api/v1/tokens", json={"username": "nobody", "password": "x"})
+    assert states == [False, True]
+    limit = int(limited.headers["X-RateLimit-Limit"])
+    assert int(limited.headers["X-RateLimit-Remaining"]) < limit
