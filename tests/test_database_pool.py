@@ -144,3 +144,16 @@ def test_run_alone_within_a_session_transaction_is_undone_with_it(committing_app
 
 def test_a_session_bound_to_a_test_connection_is_never_gone_round(db):
     assert database.engine_outside_transaction() is None
+
+
+def test_the_pool_lends_the_connection_given_back_last(committing_app):
+    """Under a burst the same few connections serve, their prepared statements
+    and plans ready; the others stay idle."""
+    with committing_app.app_context():
+        first, second = _db.engine.raw_connection(), _db.engine.raw_connection()
+        pids = [pooled.driver_connection.info.backend_pid for pooled in (first, second)]
+        second.close()
+        first.close()  # given back last
+        again = _db.engine.raw_connection()
+        assert again.driver_connection.info.backend_pid == pids[0]
+        again.close()
