@@ -356,18 +356,18 @@ def _live_token_by_hash():
 # The token's owner by the same conditions, as SQL text (``:token_hash``,
 # ``:now``) for a statement that looks the caller up itself (the ballot,
 # ``meetings.polls.services``) instead of a round trip of its own.
-LIVE_TOKEN_OWNER_SQL = str(
-    db.select(ApiToken.user_id)
-    .join(User, User.id == ApiToken.user_id)
-    .where(*_live_token_conditions())
-)
+def _live_token_owner_sql(token_hash: Any = None) -> str:
+    return str(
+        db.select(ApiToken.user_id)
+        .join(User, User.id == ApiToken.user_id)
+        .where(*_live_token_conditions(token_hash))
+    )
+
+
+LIVE_TOKEN_OWNER_SQL = _live_token_owner_sql()
 # The same as a scalar subquery for a statement of several ballots, whose
 # hashes are the column ``token_hash`` of its CTE ``request``.
-LIVE_TOKEN_OWNER_OF_REQUEST_SQL = str(
-    db.select(ApiToken.user_id)
-    .join(User, User.id == ApiToken.user_id)
-    .where(*_live_token_conditions(literal_column("request.token_hash")))
-)
+LIVE_TOKEN_OWNER_OF_REQUEST_SQL = _live_token_owner_sql(literal_column("request.token_hash"))
 LIVE_TOKEN_OWNER_PARAMS = (
     bindparam("token_hash", type_=ApiToken.__table__.c.token_hash.type),
     bindparam("now", type_=ApiToken.__table__.c.expires_at.type),

@@ -815,7 +815,7 @@ def _cast_in_one_statement(
         # The token's "now" is also the audit entry's time.
         caller = actor.owner_params() if by_token else {"user_id": _id_of(actor), "now": utcnow()}
         done, receipt = _cast_one(by_token, caller, poll_id, chosen)
-    if isinstance(actor, Bearer):
+    if by_token:
         actor.found(done.caller_id)
     if done.caller_id is None:
         raise Unauthorized(_("A valid bearer token is required."))
@@ -891,11 +891,9 @@ def _cast_group(ballots: list[_GroupBallot]) -> list[tuple[Any, str] | Exception
             receipts = [new_receipt() for _ballot in ballots]
             try:
                 rows = run_alone_rows(_cast_group_statement(), {**values, "receipts": receipts})
-            except IntegrityError as error:
+            except DBAPIError as error:
                 if _constraint_of(error) == "pk_ballot":
                     continue  # a random receipt drawn twice: draw them all again
-                break
-            except DBAPIError:
                 break
             return [(row, row.receipt) for row in rows]
     outcomes: list[tuple[Any, str] | Exception] = []
