@@ -8,7 +8,6 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 
-from auth import permissions
 from auth.models import User
 from meetings.api.core import (
     BEARER,
@@ -25,9 +24,8 @@ from meetings.api.core import (
 )
 from meetings.dbtypes import MAX_ID
 from meetings.errors import NotAllowed
-from meetings.extensions import db
 from meetings.meeting import services as meeting_services
-from meetings.meeting.permissions import can_manage_meeting
+from meetings.meeting.permissions import require_manager
 from meetings.projects import services
 from meetings.projects.models import Decision, ProjectStatus
 from meetings.projects.services.resolutions import DESCRIPTION_MAX
@@ -210,9 +208,7 @@ class RatingSchema(BaseSchema):
 
 
 def _meeting_manager(user: User, meeting_id: int) -> None:
-    meeting = meeting_services.get_visible_meeting(user, meeting_id)
-    if not can_manage_meeting(user, meeting):
-        raise NotAllowed(_("Only the community's secretary may do this."))
+    require_manager(user, meeting_services.get_visible_meeting(user, meeting_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/resolutions")
@@ -237,9 +233,7 @@ def record_resolution(data, meeting_id: int):
         project=services.ProjectSpec(**project) if project is not None else None,
         project_id=data["project_id"],
     )
-    resolution = services.record_resolution(actor, meeting, spec)
-    db.session.commit()
-    return resolution
+    return services.record_resolution(actor, meeting, spec)
 
 
 class ResolutionWordingSchema(BaseSchema):
@@ -268,7 +262,6 @@ def correct_resolution(data, resolution_id: int):
         data.get("text", resolution.text),
         data.get("conditions", resolution.conditions),
     )
-    db.session.commit()
     return resolution
 
 
@@ -312,8 +305,7 @@ def get_project(project_id: int):
 
 
 def _project_manager(user: User, project_id: int) -> None:
-    if not services.can_manage_project(user, services.get_project(project_id)):
-        raise NotAllowed(_("Only the community's secretary may report progress."))
+    services.require_project_manager(user, services.get_project(project_id))
 
 
 @bp.post("/projects/<int:project_id>/updates")
@@ -326,7 +318,7 @@ def add_update(data, project_id: int):
     """Report progress (the community's secretary). Completing sets 100 % and
     closes the requests behind the project; requesters and proposal authors
     are notified."""
-    update = services.add_progress_update(
+    return services.add_progress_update(
         current_api_user(),
         services.get_project(project_id),
         data["progress_percent"],
@@ -334,28 +326,20 @@ def add_update(data, project_id: int):
         data["status"],
         on_date=data["on_date"],
     )
-    db.session.commit()
-    return update
 
 
-def _member(user: User, project_id: int) -> None:
-    community = services.get_project(project_id).community
-    if not permissions.is_member(user, community):
-        raise NotAllowed(
-            _("Only residents of %(community)s may rate its projects.", community=community.name)
-        )
+def _resident(user: User, project_id: int) -> None:
+    services.require_resident(user, services.get_project(project_id))
 
 
 @bp.post("/projects/<int:project_id>/ratings")
 @bp.doc(**BEARER)
-@permission_required(_member)
+@permission_required(_resident)
 @bp.arguments(RatingCreateSchema)
 @bp.response(201, RatingSchema)
 @bp.alt_response(409, description="conflict: already rated, or not completed")
 def rate_project(data, project_id: int):
     """Rate a completed project, once (a member of its community)."""
-    rating = services.rate_project(
+    return services.rate_project(
         current_api_user(), services.get_project(project_id), data["score"], data["comment"]
     )
-    db.session.commit()
-    return rating

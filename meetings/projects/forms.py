@@ -2,8 +2,8 @@
 
 The rules (required text, the poll's result, transitions, percent, budget,
 one rating each…) are the services'; these forms read the input, and
-``meetings.web.show_errors_on`` puts the services' field errors next to the
-fields (see ``RESOLUTION_FIELDS``).
+``meetings.web.refused`` puts the services' field errors next to the fields
+(see ``RESOLUTION_FIELDS``).
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ carries no metadata (EXIF with GPS position, comments, embedded profiles), is
 turned upright as the phone meant it, and is at most ``MAX_SIDE`` pixels wide
 or high. An SVG, a text file named ``.png`` or an HTML page never gets stored,
 so nothing served from the uploads can run in a browser.
+
+A photo stored during a request stays only if the request's transaction
+commits (``discard_unless_committed``): the file and the row naming it stand
+or fall together.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import warnings
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
+from flask import Response, after_this_request, current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -158,3 +162,21 @@ def discard(photo: Photo | None) -> None:
     path = path_of(photo.filename)
     if path is not None:
         path.unlink(missing_ok=True)
+
+
+def discard_unless_committed(photo: Photo | None) -> None:
+    """Remove the photo stored in this request unless the request commits.
+
+    ``meetings.unit_of_work`` commits when the response is below 400 and rolls
+    back otherwise; this hook runs on the response before it. A refused
+    update (a 4xx page) or an unexpected error (500) removes the file. Should
+    the commit itself fail, Flask answers 500 and runs the hooks again on
+    that response, so the file goes then."""
+    if photo is None:
+        return
+
+    @after_this_request
+    def discard_on_error(response: Response) -> Response:
+        if response.status_code >= 400:
+            discard(photo)
+        return response

@@ -13,11 +13,11 @@ from flask_login import current_user, login_required
 
 from auth import permissions
 from auth.models import Community
-from meetings.errors import Conflict, DomainError, InvalidTransition, NotAllowed
+from meetings.errors import Conflict, DomainError
 from meetings.extensions import db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import Meeting
-from meetings.meeting.permissions import can_manage_meeting
+from meetings.meeting.permissions import require_manager
 from meetings.projects import services, uploads
 from meetings.projects.forms import (
     RESOLUTION_FIELDS,
@@ -30,7 +30,7 @@ from meetings.projects.forms import (
 from meetings.projects.models import Project, ProjectStatus, Resolution
 from meetings.requests import services as request_services
 from meetings.requests.models import ResidentRequest
-from meetings.web import show_errors_on
+from meetings.web import refused
 
 bp = Blueprint("projects", __name__)
 
@@ -129,16 +129,13 @@ def show(project_id: int):
 @login_required
 def add_update(project_id: int):
     project = services.get_project(project_id)
-    if not services.can_manage_project(current_user, project):
-        abort(403)
+    services.require_project_manager(current_user, project)
     form = ProgressForm(project)
     if not form.validate_on_submit():
         return _render_show(project, update_form=form, status=_status_of(form))
-    photo = None
-    saved = False
     try:
-        if form.photo.data:
-            photo = uploads.store_photo(form.photo.data.stream)
+        photo = uploads.store_photo(form.photo.data.stream) if form.photo.data else None
+        uploads.discard_unless_committed(photo)
         update = services.add_progress_update(
             current_user,
             project,
@@ -148,19 +145,9 @@ def add_update(project_id: int):
             photo,
             form.on_date.data,
         )
-        db.session.commit()
-        saved = True
-    except InvalidTransition as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return _render_show(project, update_form=form, status=409)
     except DomainError as error:
-        db.session.rollback()
-        show_errors_on(form, error, UPDATE_FIELDS)
-        return _render_show(project, update_form=form, status=_status_of(form))
-    finally:
-        if not saved:
-            uploads.discard(photo)
+        refused(error, form, UPDATE_FIELDS)
+        return _render_show(project, update_form=form, status=error.status)
     if update.status == ProjectStatus.COMPLETED:
         flash(_("The project is completed. Residents can now rate it."), "success")
     else:
@@ -172,8 +159,7 @@ def add_update(project_id: int):
 @login_required
 def rate(project_id: int):
     project = services.get_project(project_id)
-    if not permissions.is_member(current_user, project.community):
-        abort(403)
+    services.require_resident(current_user, project)
     if not project.is_completed:
         # there is no rating form on its page: the error page says why
         raise Conflict(_("A project can be rated once it is completed."))
@@ -182,15 +168,9 @@ def rate(project_id: int):
         return _render_show(project, rating_form=form, status=_status_of(form))
     try:
         services.rate_project(current_user, project, form.score.data, form.comment.data)
-        db.session.commit()
-    except Conflict as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return _render_show(project, rating_form=form, status=409)
     except DomainError as error:
-        db.session.rollback()
-        show_errors_on(form, error)
-        return _render_show(project, rating_form=form, status=_status_of(form))
+        refused(error, form)
+        return _render_show(project, rating_form=form, status=error.status)
     flash(_("Thank you for your rating."), "success")
     return redirect(url_for("projects.show", project_id=project.id, _anchor="ratings"))
 
@@ -222,8 +202,7 @@ def photo(project_id: int, update_id: int):
 @login_required
 def new_resolution(meeting_id: int):
     meeting = meeting_services.get_visible_meeting(current_user, meeting_id, full=True)
-    if not can_manage_meeting(current_user, meeting):
-        abort(403)
+    require_manager(current_user, meeting)
     form = ResolutionForm(
         meeting.agenda_items,
         services.closed_polls(meeting),
@@ -236,18 +215,9 @@ def new_resolution(meeting_id: int):
     if form.validate_on_submit():
         try:
             resolution = services.record_resolution(current_user, meeting, form.spec())
-            db.session.commit()
-        except NotAllowed:
-            db.session.rollback()
-            abort(403)
-        except Conflict as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 409
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error, RESOLUTION_FIELDS)
-            status = 422
+            refused(error, form, RESOLUTION_FIELDS)
+            status = error.status
         else:
             if resolution.project is not None:
                 flash(
@@ -277,8 +247,7 @@ def correct_resolution(resolution_id: int):
     """Correct a resolution's wording until the minutes are published."""
     resolution = services.get_resolution(resolution_id)
     meeting = meeting_services.get_visible_meeting(current_user, resolution.meeting_id)
-    if not can_manage_meeting(current_user, meeting):
-        abort(403)
+    require_manager(current_user, meeting)
     form = ResolutionWordingForm(obj=resolution)
     status = 200
     if form.validate_on_submit():
@@ -286,15 +255,9 @@ def correct_resolution(resolution_id: int):
             services.correct_resolution(
                 current_user, resolution, form.text.data or "", form.conditions.data or ""
             )
-            db.session.commit()
-        except Conflict as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 409
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
-            status = 422
+            refused(error, form)
+            status = error.status
         else:
             flash(_("The resolution is corrected."), "success")
             return redirect(url_for("meeting.show", meeting_id=meeting.id, _anchor="resolutions"))

@@ -18,7 +18,7 @@ from meetings.api.core import (
     token_required,
 )
 from meetings.dbtypes import MAX_ID
-from meetings.errors import NotAllowed, ValidationFailed
+from meetings.errors import ValidationFailed
 from meetings.extensions import db
 from meetings.projects.services import outcome_of_request
 from meetings.requests import services
@@ -189,7 +189,6 @@ def create_request(data):
         item = services.raise_on_behalf(actor, community, resident, draft)
     else:
         item = services.raise_request(actor, community, draft)
-    db.session.commit()
     return item
 
 
@@ -202,8 +201,7 @@ def get_request(request_id: int):
 
 
 def _replier(user: User, request_id: int) -> None:
-    if not services.can_reply(user, services.get_visible_request(user, request_id)):
-        raise NotAllowed(_("Only the community's secretary may reply to requests."))
+    services.require_replier(user, services.get_visible_request(user, request_id))
 
 
 @bp.post("/requests/<int:request_id>/reply")
@@ -216,6 +214,4 @@ def reply_to_request(data, request_id: int):
     """The secretary accepts the request as a topic, answers it, or rejects it."""
     actor = current_api_user()
     item = services.get_visible_request(actor, request_id)
-    services.reply_to_request(actor, item, data["action"], data["message"])
-    db.session.commit()
-    return item
+    return services.reply_to_request(actor, item, data["action"], data["message"])

@@ -1,5 +1,9 @@
 """Verbs over resident requests. They check permissions and state, flush,
-audit and notify; the caller commits."""
+audit and notify; they never commit (``meetings.unit_of_work`` does).
+
+``can_*`` answer yes or no (for templates); each ``require_*`` raises
+``NotAllowed`` with the one message for its rule, called by the verbs, by the
+views before they read a form and by the API's ``permission_required``."""
 
 from __future__ import annotations
 
@@ -92,6 +96,11 @@ def can_view(user: User | None, item: ResidentRequest) -> bool:
 
 def can_reply(user: User | None, item: ResidentRequest) -> bool:
     return permissions.can_manage(user, item.community)
+
+
+def require_replier(user: User | None, item: ResidentRequest) -> None:
+    if not can_reply(user, item):
+        raise NotAllowed(_("Only the community's secretary may reply to requests."))
 
 
 def communities_for_raising(user: User) -> list[Community]:
@@ -410,8 +419,7 @@ def reply_to_request(
     """The secretary's answer to a submitted request: ``accept`` it as a topic,
     ``answer`` it directly (a message is needed) or ``reject`` it (a reason
     is needed). The requester is notified."""
-    if not can_reply(actor, item):
-        raise NotAllowed(_("Only the community's secretary may reply to requests."))
+    require_replier(actor, item)
     to = REPLY_ACTIONS.get(action)
     if to is None:
         message_text = _("Please choose accept, answer or reject.")

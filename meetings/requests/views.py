@@ -7,12 +7,12 @@ from flask_login import current_user, login_required
 
 from auth import permissions
 from auth.models import Community, User
-from meetings.errors import DomainError, InvalidTransition
+from meetings.errors import DomainError
 from meetings.extensions import db
 from meetings.requests import services
 from meetings.requests.forms import InboxFilterForm, ReplyForm, RequestForm
 from meetings.requests.models import RequestStatus, ResidentRequest
-from meetings.web import show_errors_on
+from meetings.web import refused
 
 bp = Blueprint("requests", __name__)
 
@@ -49,10 +49,8 @@ def new():
                 item = services.raise_on_behalf(current_user, community, resident, draft)
             else:
                 item = services.raise_request(current_user, community, draft)
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error, {"requester_id": "on_behalf_of"})
+            refused(error, form, {"requester_id": "on_behalf_of"})
         else:
             if resident_id:
                 flash(
@@ -101,20 +99,14 @@ def detail(request_id: int):
 @login_required
 def reply(request_id: int):
     item = services.get_visible_request(current_user, request_id)
-    if not services.can_reply(current_user, item):
-        abort(403)
+    services.require_replier(current_user, item)
     form = ReplyForm()
     if form.validate_on_submit():
         try:
             services.reply_to_request(current_user, item, form.action.data, form.message.data)
-            db.session.commit()
-        except InvalidTransition as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            return _render_detail(item, form, 409)
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
+            return _render_detail(item, form, error.status)
         else:
             flash(
                 _("Your reply has been sent to %(name)s.", name=item.requester.display_name),

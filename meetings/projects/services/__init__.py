@@ -1,6 +1,6 @@
 """The verbs and readers of resolutions (决议), projects (实事项目), progress
 updates and ratings (see the modules). They check permissions and state,
-flush, audit and notify; the caller commits.
+flush, audit and notify; they never commit (``meetings.unit_of_work`` does).
 
 For the minutes and the public portal: ``resolutions_of(meeting)``,
 ``projects_of(community, status=None)`` and ``board_summary(community)``.
@@ -35,6 +35,8 @@ from meetings.projects.services.common import (
     has_rated,
     is_overdue,
     link_to,
+    require_project_manager,
+    require_resident,
     today,
 )
 from meetings.projects.services.progress import (
@@ -114,6 +116,8 @@ __all__ = [
     "rating_stats",
     "ratings_of",
     "record_resolution",
+    "require_project_manager",
+    "require_resident",
     "requests_behind",
     "resolutions_of",
     "today",

@@ -1,4 +1,10 @@
-"""Lookups, permission checks and small helpers shared by the project services."""
+"""Lookups, permission checks and small helpers shared by the project services.
+
+``can_*`` answer yes or no (for templates); each ``require_*`` raises
+``NotAllowed`` with the one message for its rule, called by the services, by
+the views before they read a form and by the API's ``permission_required``.
+(Recording and correcting resolutions is the meeting's secretary's:
+``meetings.meeting.permissions.require_manager``.)"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from sqlalchemy import select
 
 from auth import permissions
 from auth.models import User
-from meetings.errors import NotFound, ValidationFailed
+from meetings.errors import NotAllowed, NotFound, ValidationFailed
 from meetings.extensions import db
 from meetings.meeting.models import Meeting, MeetingStatus
 from meetings.meeting.permissions import can_manage_meeting, can_view_meeting, is_insider
@@ -73,6 +79,22 @@ def get_update(update_id: int) -> ProjectUpdate:
 def can_manage_project(user: User | None, project: Project) -> bool:
     """The community's secretary (or an administrator) reports progress."""
     return permissions.can_manage(user, project.community)
+
+
+def require_project_manager(user: User | None, project: Project) -> None:
+    if not can_manage_project(user, project):
+        raise NotAllowed(_("Only the community's secretary may report progress."))
+
+
+def require_resident(user: User | None, project: Project) -> None:
+    """The members of the project's community rate it."""
+    if not permissions.is_member(user, project.community):
+        raise NotAllowed(
+            _(
+                "Only residents of %(community)s may rate its projects.",
+                community=project.community.name,
+            )
+        )
 
 
 def has_rated(user: User | None, project: Project) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from auth.models import User
 from meetings.audit.services import record
 from meetings.dbtypes import utcnow
-from meetings.errors import InvalidTransition, NotAllowed, ValidationFailed
+from meetings.errors import InvalidTransition, ValidationFailed
 from meetings.extensions import db
 from meetings.notifications.services import notify_all
 from meetings.polls.models import Proposal, ProposalStatus
@@ -29,8 +29,8 @@ from meetings.projects.models import (
 from meetings.projects.services.common import (
     NOTE_MAX,
     _invalid,
-    can_manage_project,
     link_to,
+    require_project_manager,
     today,
 )
 from meetings.requests import services as request_services
@@ -95,8 +95,7 @@ def add_progress_update(
     state along ``PROJECT_TRANSITIONS``. Suspending needs a reason (the note);
     completing sets 100 % and closes the requests behind the project. Its
     requesters and the authors of the proposals behind it are told."""
-    if not can_manage_project(actor, project):
-        raise NotAllowed(_("Only the community's secretary may report progress."))
+    require_project_manager(actor, project)
     project = _locked(project)
     if project.is_completed:
         raise InvalidTransition(_("The project is completed: it takes no more updates."))

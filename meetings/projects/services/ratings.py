@@ -9,26 +9,25 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from auth import permissions
 from auth.models import User
 from meetings.audit.services import record
-from meetings.errors import Conflict, NotAllowed
+from meetings.errors import Conflict
 from meetings.extensions import db
 from meetings.projects.models import Project, ProjectRating
-from meetings.projects.services.common import COMMENT_MAX, _invalid, _text, has_rated
+from meetings.projects.services.common import (
+    COMMENT_MAX,
+    _invalid,
+    _text,
+    has_rated,
+    require_resident,
+)
 
 
 def rate_project(
     actor: User, project: Project, score: int, comment: str | None = ""
 ) -> ProjectRating:
     """A resident's satisfaction (满意度) with a completed project: once, 1 to 5."""
-    if not permissions.is_member(actor, project.community):
-        raise NotAllowed(
-            _(
-                "Only residents of %(community)s may rate its projects.",
-                community=project.community.name,
-            )
-        )
+    require_resident(actor, project)
     if not project.is_completed:
         raise Conflict(_("A project can be rated once it is completed."))
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:

@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from auth.models import Community, User
 from meetings.audit.services import record
-from meetings.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from meetings.errors import Conflict, NotFound, ValidationFailed
 from meetings.extensions import db
 from meetings.meeting.models import AgendaItem, Meeting
-from meetings.meeting.permissions import can_manage_meeting
+from meetings.meeting.permissions import require_manager
 from meetings.polls.models import Outcome, Poll, PollStatus
 from meetings.projects.models import Decision, Project, ProjectStatus, Resolution
 from meetings.projects.services.common import (
@@ -204,8 +204,7 @@ def record_resolution(actor: User, meeting: Meeting, spec: ResolutionSpec) -> Re
     text, the poll it follows (if any), conditions, and the project it opens
     (``spec.project``) or updates (``spec.project_id``). The project takes on
     the requests behind the resolution (``requests_behind``)."""
-    if not can_manage_meeting(actor, meeting):
-        raise NotAllowed(_("Only the community's secretary may do this."))
+    require_manager(actor, meeting)
     if meeting.status not in RESOLVING_MEETING:
         raise Conflict(
             _(
@@ -276,8 +275,7 @@ def correct_resolution(
     follows, the decision and the project are not changed here. A project
     reads its conditions from its resolutions, so it shows the correction."""
     meeting = resolution.meeting
-    if not can_manage_meeting(actor, meeting):
-        raise NotAllowed(_("Only the community's secretary may do this."))
+    require_manager(actor, meeting)
     if meeting.status not in RESOLVING_MEETING:
         raise Conflict(
             _("A resolution can be corrected only until the meeting's minutes are published.")
