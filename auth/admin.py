@@ -10,7 +10,7 @@ from auth.forms import AdminAccountForm, CommunityForm, ConfirmForm, SecretaryAc
 from auth.models import Community, User
 from meetings.errors import DomainError
 from meetings.extensions import db
-from meetings.web import show_errors_on
+from meetings.web import refused
 
 bp = Blueprint("admin", __name__)
 
@@ -55,10 +55,8 @@ def new_community():
             community = services.create_community(
                 current_user, form.name.data, form.street.data, form.district.data or ""
             )
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Community %(name)s created.", name=community.name), "success")
             return redirect(url_for("admin.community", community_id=community.id))
@@ -96,7 +94,6 @@ def _set_secretary(community_id: int, user_id: int, is_secretary: bool):
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
         services.set_secretary(current_user, user, community, is_secretary)
-        db.session.commit()
         if is_secretary:
             flash(
                 _(
@@ -130,10 +127,8 @@ def new_user():
             user = services.create_account(
                 current_user, _new_account(form), community, is_secretary=form.is_secretary.data
             )
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.index"))
@@ -150,10 +145,8 @@ def toggle_active(user_id: int):
     if form.validate_on_submit():
         try:
             services.set_active(current_user, user, not user.is_active)
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            refused(error)
         else:
             flash(_("Account %(username)s updated.", username=user.username), "success")
         return redirect(url_for("admin.index"))
@@ -171,10 +164,8 @@ def community_accounts(community_id: int):
     if form.validate_on_submit():
         try:
             user = services.create_account(current_user, _new_account(form), community)
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.community_accounts", community_id=community.id))

@@ -94,7 +94,6 @@ def create_token(credentials):
     if user is None:
         raise InvalidCredentials(_("Wrong username or password."))
     plain, token = auth_services.issue_token(user)
-    db.session.commit()
     return {"token": plain, "expires_at": token.expires_at, "user": user}
 
 
@@ -105,7 +104,6 @@ def revoke_current_token():
     """Revoke the token this request carries."""
     current_api_user()
     auth_services.revoke_token(current_api_token())
-    db.session.commit()
 
 
 @bp.get("/me")
@@ -140,7 +138,6 @@ def create_community(data):
     community = auth_services.create_community(
         current_api_user(), data["name"], data["street"], data["district"]
     )
-    db.session.commit()
     return community
 
 
@@ -176,5 +173,4 @@ def create_user(data):
         community,
         is_secretary=data["is_secretary"],
     )
-    db.session.commit()
     return user

@@ -16,8 +16,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from auth import services
 from auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, ProfileForm, SignupForm
 from meetings.errors import DomainError
-from meetings.extensions import db, limiter
-from meetings.web import safe_next, show_errors_on
+from meetings.extensions import limiter
+from meetings.web import refused, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -77,10 +77,8 @@ def signup():
                 ),
                 community,
             )
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             _start_session(user)
             flash(_("Your account is ready. Welcome!"), "success")
@@ -98,10 +96,8 @@ def change_password():
             services.change_password(
                 current_user, form.current_password.data, form.new_password.data
             )
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
@@ -118,10 +114,8 @@ def account():
             services.update_profile(
                 current_user, form.display_name.data, form.phone.data, form.email.data
             )
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Your details have been saved."), "success")
             return redirect(url_for("auth.account"))

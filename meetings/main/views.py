@@ -4,7 +4,6 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField
 
 from auth import services as auth_services
-from meetings.extensions import db
 from meetings.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES
 from meetings.web import safe_next
 
@@ -43,5 +42,4 @@ def set_language():
     )
     if current_user.is_authenticated:
         auth_services.set_locale(current_user, form.lang.data)
-        db.session.commit()
     return response

@@ -12,7 +12,6 @@ from flask import Response, request
 from flask_babel import gettext as _
 from marshmallow import fields, validate
 
-from auth import permissions
 from auth.models import Community, User
 from meetings.api.core import (
     BEARER,
@@ -28,7 +27,7 @@ from meetings.api.core import (
     token_required,
 )
 from meetings.dbtypes import MAX_ID
-from meetings.errors import NotAllowed, ValidationFailed
+from meetings.errors import ValidationFailed
 from meetings.extensions import db
 from meetings.meeting import calendar, services
 from meetings.meeting.links import external_url
@@ -41,10 +40,14 @@ from meetings.meeting.models import (
     Presence,
     Rsvp,
 )
-from meetings.meeting.permissions import can_manage_meeting, is_insider
+from meetings.meeting.permissions import (
+    is_insider,
+    require_attendee_or_manager,
+    require_manager,
+    require_secretary_somewhere,
+)
 from meetings.meeting.services import agenda as agenda_services
 from meetings.meeting.services import meetings as meeting_services
-from meetings.meeting.services.common import require_manager
 
 bp = blueprint("api_meetings", "Meetings (协商议事会): agenda, attendances, check-in, calendar")
 
@@ -328,29 +331,17 @@ def _community(community_id: int) -> Community:
     return community
 
 
-def _managed_meeting(user: User, meeting_id: int) -> Meeting:
-    meeting = services.get_visible_meeting(user, meeting_id)
-    require_manager(user, meeting)
-    return meeting
-
-
-# Who may call, asked before the body is read (``permission_required``).
-
-
-def _secretary_somewhere(user: User) -> None:
-    """Which community, the body says."""
-    if not permissions.manages_any_community(user):
-        raise NotAllowed(_("Only the community's secretary may create meetings."))
+# Who may call, asked before the body is read (``permission_required``): the
+# rules of ``meetings.meeting.permissions``, for the meeting in the path.
 
 
 def _manager(user: User, meeting_id: int, **_path: int) -> None:
-    _managed_meeting(user, meeting_id)
+    require_manager(user, services.get_visible_meeting(user, meeting_id))
 
 
-def _invitee_or_manager(user: User, meeting_id: int, user_id: int) -> None:
+def _attendee_or_manager(user: User, meeting_id: int, user_id: int) -> None:
     meeting = services.get_visible_meeting(user, meeting_id)
-    if user.id != user_id and not can_manage_meeting(user, meeting):
-        raise NotAllowed(_("Only the invited person and the secretary may change this."))
+    require_attendee_or_manager(user, meeting, user_id)
 
 
 # --- meetings -------------------------------------------------------------------------
@@ -358,7 +349,7 @@ def _invitee_or_manager(user: User, meeting_id: int, user_id: int) -> None:
 
 @bp.post("/meetings")
 @bp.doc(**BEARER)
-@permission_required(_secretary_somewhere)
+@permission_required(require_secretary_somewhere)
 @bp.arguments(MeetingCreateSchema)
 @bp.response(201, MeetingSchema)
 def create_meeting(data):
@@ -366,7 +357,6 @@ def create_meeting(data):
     actor = current_api_user()
     community = _community(data.pop("community_id"))
     meeting = services.create_meeting(actor, community, **data)
-    db.session.commit()
     return _managed_view(meeting.id)
 
 
@@ -407,7 +397,6 @@ def update_meeting(data, meeting_id: int):
         message = _("A meeting stays in its community.")
         raise ValidationFailed(message, {"community_id": [message]})
     services.update_meeting(actor, meeting, **data)
-    db.session.commit()
     return _managed_view(meeting.id)
 
 
@@ -422,7 +411,6 @@ def transition_meeting(data, meeting_id: int):
     actor = current_api_user()
     meeting = services.get_visible_meeting(actor, meeting_id)
     services.transition_meeting(actor, meeting, data["to"], data["reason"])
-    db.session.commit()
     return _managed_view(meeting.id)
 
 
@@ -450,7 +438,7 @@ def meeting_calendar(meeting_id: int):
 
 def _agenda_item(meeting_id: int, item_id: int) -> tuple[User, AgendaItem]:
     actor = current_api_user()
-    meeting = _managed_meeting(actor, meeting_id)
+    meeting = services.get_visible_meeting(actor, meeting_id)
     return actor, services.get_agenda_item(meeting, item_id)
 
 
@@ -464,7 +452,6 @@ def add_agenda_item(data, meeting_id: int):
     actor = current_api_user()
     meeting = services.get_visible_meeting(actor, meeting_id)
     item = services.add_agenda_item(actor, meeting, **data)
-    db.session.commit()
     return item
 
 
@@ -477,7 +464,6 @@ def update_agenda_item(data, meeting_id: int, item_id: int):
     """Change an agenda item's title, description, planned minutes or requests."""
     actor, item = _agenda_item(meeting_id, item_id)
     services.update_agenda_item(actor, item, **data)
-    db.session.commit()
     return item
 
 
@@ -490,20 +476,18 @@ def move_agenda_item(data, meeting_id: int, item_id: int):
     """Move an item to another place; answers the whole agenda in its new order."""
     actor, item = _agenda_item(meeting_id, item_id)
     services.move_agenda_item(actor, item, data["position"])
-    db.session.commit()
     items = services.get_meeting(meeting_id, full=True).agenda_items
     return {"items": items, "total": len(items)}
 
 
 @bp.delete("/meetings/<int:meeting_id>/agenda-items/<int:item_id>")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.response(204)
 def remove_agenda_item(meeting_id: int, item_id: int):
     """Remove an item; those after it move up."""
     actor, item = _agenda_item(meeting_id, item_id)
     services.remove_agenda_item(actor, item)
-    db.session.commit()
 
 
 # --- attendances ----------------------------------------------------------------------
@@ -525,13 +509,12 @@ def invite(data, meeting_id: int):
     [attendance] = services.invite(
         actor, meeting, [services.Invitation(user, data["role"], data["may_vote"])]
     )
-    db.session.commit()
     return attendance
 
 
 @bp.patch("/meetings/<int:meeting_id>/attendances/<int:user_id>")
 @bp.doc(**BEARER)
-@permission_required(_invitee_or_manager)
+@permission_required(_attendee_or_manager)
 @bp.arguments(AttendancePatchSchema)
 @bp.response(200, AttendanceSchema)
 def update_attendance(data, meeting_id: int, user_id: int):
@@ -551,20 +534,18 @@ def update_attendance(data, meeting_id: int, user_id: int):
         )
     if "presence" in data:
         services.mark_presence(actor, attendance, data["presence"])
-    db.session.commit()
     return attendance
 
 
 @bp.delete("/meetings/<int:meeting_id>/attendances/<int:user_id>")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_manager)
 @bp.response(204)
 def remove_attendance(meeting_id: int, user_id: int):
     """Take back an invitation (before the meeting begins)."""
     actor = current_api_user()
-    meeting = _managed_meeting(actor, meeting_id)
+    meeting = services.get_visible_meeting(actor, meeting_id)
     services.remove_attendance(actor, services.get_attendance(meeting, user_id))
-    db.session.commit()
 
 
 @bp.post("/checkin")
@@ -579,5 +560,4 @@ def check_in(data):
     """Check in with the code of one's own QR link, while the meeting is in
     progress (for apps that scan the code themselves)."""
     attendance = services.check_in_with_token(current_api_user(), data["token"])
-    db.session.commit()
     return attendance

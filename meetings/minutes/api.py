@@ -21,15 +21,12 @@ from meetings.api.core import (
     list_schema,
     paginate,
     permission_required,
-    token_required,
 )
 from meetings.dbtypes import MAX_ID
 from meetings.errors import InvalidTransition, NotFound
-from meetings.extensions import db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.links import external_url
 from meetings.meeting.models import Meeting
-from meetings.meeting.services.common import require_manager
 from meetings.minutes import diff as minutes_diff
 from meetings.minutes import public, services
 from meetings.minutes.draft import generate_draft
@@ -160,14 +157,12 @@ def _meeting(user: User | None, meeting_id: int) -> Meeting:
 # Who may call, asked before the body is read (``permission_required``).
 
 
-def _manager(user: User, meeting_id: int) -> None:
-    require_manager(user, meeting_services.get_visible_meeting(user, meeting_id))
+def _editor(user: User, meeting_id: int) -> None:
+    services.require_editor(user, meeting_services.get_visible_meeting(user, meeting_id))
 
 
 def _asked_to_confirm(user: User, meeting_id: int) -> None:
-    meeting = meeting_services.get_visible_meeting(user, meeting_id)
-    if services.my_confirmation(user, meeting) is None:
-        raise NotFound(_("You have not been asked to confirm minutes of this meeting."))
+    services.asked_to_confirm(user, meeting_services.get_visible_meeting(user, meeting_id))
 
 
 # --- the contract ---------------------------------------------------------------------
@@ -175,7 +170,7 @@ def _asked_to_confirm(user: User, meeting_id: int) -> None:
 
 @bp.put("/meetings/<int:meeting_id>/minutes")
 @bp.doc(**BEARER)
-@permission_required(_manager)
+@permission_required(_editor)
 @bp.arguments(MinutesBodySchema)
 @bp.response(200, MinutesSchema)
 @bp.alt_response(409, description="conflict: the meeting has not closed")
@@ -185,7 +180,6 @@ def save_minutes(data, meeting_id: int):
     actor = current_api_user()
     meeting = _meeting(actor, meeting_id)
     version = services.save_version(actor, meeting, data["body_markdown"])
-    db.session.commit()
     return _view(version, services.history(meeting))
 
 
@@ -221,7 +215,7 @@ def get_minutes(args, meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/minutes/publish")
 @bp.doc(**BEARER)
-@permission_required(_manager)
+@permission_required(_editor)
 @bp.arguments(PublishSchema, required=False)
 @bp.response(200, MinutesSchema)
 @bp.alt_response(409, description="invalid_transition, conflict")
@@ -231,7 +225,6 @@ def publish_minutes(data, meeting_id: int):
     that, publishing a newer version is a correction."""
     actor = current_api_user()
     meeting = _meeting(actor, meeting_id)
-    require_manager(actor, meeting)
     found = services.history(meeting)
     latest = found.latest
     if latest is None:
@@ -241,7 +234,6 @@ def publish_minutes(data, meeting_id: int):
     if version is None:
         raise NotFound(_("No such version of the minutes."))
     services.publish(actor, version)
-    db.session.commit()
     return _view(version, services.history(meeting))
 
 
@@ -305,19 +297,17 @@ def diff_versions(args, meeting_id: int):
 
 @bp.post("/meetings/<int:meeting_id>/minutes/circulate")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_editor)
 @bp.response(200, ConfirmationListSchema)
 @bp.alt_response(409, description="invalid_transition, conflict")
 def circulate_minutes(meeting_id: int):
     """Send the latest draft to the attendees to confirm (the secretary)."""
     actor = current_api_user()
     meeting = _meeting(actor, meeting_id)
-    require_manager(actor, meeting)
     latest = services.history(meeting).latest
     if latest is None:
         raise InvalidTransition(_("Nothing to publish: save the minutes first."))
     services.circulate(actor, latest)
-    db.session.commit()
     return _confirmations(latest)
 
 
@@ -346,13 +336,12 @@ def _confirmations(version: MinutesVersion) -> dict[str, Any]:
 
 @bp.get("/meetings/<int:meeting_id>/minutes/confirmations")
 @bp.doc(**BEARER)
-@token_required
+@permission_required(_editor)
 @bp.response(200, ConfirmationListSchema)
 def list_confirmations(meeting_id: int):
     """Who has confirmed the draft sent round last, and their comments (the secretary)."""
     actor = current_api_user()
     meeting = _meeting(actor, meeting_id)
-    require_manager(actor, meeting)
     found = services.history(meeting)
     version = found.last_circulated
     if version is None:
@@ -371,11 +360,8 @@ def answer_minutes(data, meeting_id: int):
     ``{confirmed: false, comment}`` to say what should change."""
     actor = current_api_user()
     meeting = _meeting(actor, meeting_id)
-    mine = services.my_confirmation(actor, meeting)
-    if mine is None:
-        raise NotFound(_("You have not been asked to confirm minutes of this meeting."))
+    mine = services.asked_to_confirm(actor, meeting)
     confirmation = services.answer(actor, mine.version, data["confirmed"], data["comment"])
-    db.session.commit()
     return {
         "user_id": confirmation.user_id,
         "user": confirmation.user,

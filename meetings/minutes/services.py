@@ -36,8 +36,12 @@ from meetings.errors import Conflict, InvalidTransition, NotAllowed, NotFound, V
 from meetings.extensions import db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import Meeting, MeetingStatus, Presence, Rsvp
-from meetings.meeting.permissions import can_manage_meeting, can_view_meeting, is_insider
-from meetings.meeting.services.common import require_manager
+from meetings.meeting.permissions import (
+    can_manage_meeting,
+    can_view_meeting,
+    is_insider,
+    require_manager,
+)
 from meetings.minutes.draft import is_chinese
 from meetings.minutes.facts import agenda_requests, resolutions_for, resolutions_of
 from meetings.minutes.models import MinutesConfirmation, MinutesVersion
@@ -153,7 +157,13 @@ def history(meeting: Meeting) -> History:
 
 
 def can_edit(user: User | None, meeting: Meeting) -> bool:
+    """The minutes are the secretary's to write, send round and publish."""
     return can_manage_meeting(user, meeting)
+
+
+def require_editor(user: User | None, meeting: Meeting) -> None:
+    """``can_edit``, or NotAllowed (the secretary's rule for the meeting)."""
+    require_manager(user, meeting)
 
 
 def can_read(user: User | None, version: MinutesVersion) -> bool:
@@ -216,7 +226,7 @@ def _checked_body(body: str | None) -> str:
 def save_version(actor: User, meeting: Meeting, body: str | None) -> MinutesVersion:
     """A new version with this text. Saving the text of the latest draft
     unchanged makes no new version: that draft is returned."""
-    require_manager(actor, meeting)
+    require_editor(actor, meeting)
     _require_writable(meeting)
     text = _checked_body(body)
     latest = history(meeting).latest
@@ -266,7 +276,7 @@ def public_link(meeting: Meeting) -> str:
 def circulate(actor: User, version: MinutesVersion) -> list[MinutesConfirmation]:
     """Send the draft to the attendees to confirm or comment on."""
     meeting = version.meeting
-    require_manager(actor, meeting)
+    require_editor(actor, meeting)
     _require_writable(meeting)
     found = history(meeting)
     if version.published_at is not None:
@@ -307,6 +317,14 @@ def my_confirmation(user: User | None, meeting: Meeting) -> MinutesConfirmation 
     if version is None:
         return None
     return next((c for c in version.confirmations if c.user_id == user.id), None)
+
+
+def asked_to_confirm(user: User | None, meeting: Meeting) -> MinutesConfirmation:
+    """``my_confirmation``, or NotFound for those not asked (nothing to see there)."""
+    mine = my_confirmation(user, meeting)
+    if mine is None:
+        raise NotFound(_("You have not been asked to confirm minutes of this meeting."))
+    return mine
 
 
 def answer(
@@ -382,7 +400,7 @@ def publish(actor: User, version: MinutesVersion) -> MinutesVersion:
     the meeting to ``minutes_published`` and answers the requesters; a later
     one is a correction and tells them the text changed."""
     meeting = version.meeting
-    require_manager(actor, meeting)
+    require_editor(actor, meeting)
     _require_writable(meeting)
     if version.published_at is not None:
         raise InvalidTransition(_("This version is already published."))

@@ -13,7 +13,6 @@ from meetings.api.core import (
     paginate,
     token_required,
 )
-from meetings.extensions import db
 from meetings.notifications import services
 
 bp = blueprint("api_notifications", "Notifications: the user's in-app inbox")
@@ -62,7 +61,6 @@ def list_notifications(args):
 def mark_notification_read(notification_id: int):
     """Mark one of the caller's notifications read (again: no change)."""
     notification = services.mark_read(current_api_user(), notification_id)
-    db.session.commit()
     return notification
 
 
@@ -73,5 +71,4 @@ def mark_notification_read(notification_id: int):
 def mark_all_notifications_read():
     """Mark all the caller's notifications read."""
     marked = services.mark_all_read(current_api_user())
-    db.session.commit()
     return {"marked": marked}

@@ -4,7 +4,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from meetings.extensions import db
 from meetings.notifications import services
 from meetings.notifications.forms import ReadAllForm, ReadForm
 
@@ -35,7 +34,6 @@ def mark_read(notification_id: int):
     if not form.validate_on_submit():
         abort(400)
     notification = services.mark_read(current_user, notification_id)
-    db.session.commit()
     if form.open.data and notification.link:
         return redirect(notification.link)
     return redirect(url_for("notifications.inbox"))
@@ -47,6 +45,5 @@ def mark_all_read():
     if not ReadAllForm().validate_on_submit():
         abort(400)
     if services.mark_all_read(current_user):
-        db.session.commit()
         flash(_("All your notifications are marked as read."), "success")
     return redirect(url_for("notifications.inbox"))

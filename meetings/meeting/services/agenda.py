@@ -12,7 +12,8 @@ from meetings.audit.services import record
 from meetings.errors import Conflict, ValidationFailed
 from meetings.extensions import db
 from meetings.meeting.models import PLANNING_STATUSES, AgendaItem, Meeting
-from meetings.meeting.services.common import require_manager, require_status
+from meetings.meeting.permissions import require_manager
+from meetings.meeting.services.common import require_status
 from meetings.polls.models import Poll, Proposal
 from meetings.requests.models import ResidentRequest
 

@@ -24,8 +24,12 @@ from meetings.meeting.models import (
     Presence,
     Rsvp,
 )
-from meetings.meeting.permissions import can_manage_meeting
-from meetings.meeting.services.common import get_meeting, require_manager, require_status
+from meetings.meeting.permissions import (
+    require_attendee,
+    require_attendee_or_manager,
+    require_manager,
+)
+from meetings.meeting.services.common import get_meeting, require_status
 from meetings.meeting.services.meetings import send_invitation
 
 # Invitations can be made until the meeting ends (walk-ins are invited at the door).
@@ -166,9 +170,7 @@ def set_rsvp(actor: User, attendance: Attendance, rsvp: Rsvp | str) -> Attendanc
     """The attendee answers their invitation (the secretary may record a reply
     given by phone)."""
     meeting = attendance.meeting
-    is_self = permissions.is_authenticated(actor) and actor.id == attendance.user_id
-    if not is_self and not can_manage_meeting(actor, meeting):
-        raise NotAllowed(_("Only the invited person can answer this invitation."))
+    require_attendee_or_manager(actor, meeting, attendance.user_id)
     try:
         rsvp = Rsvp(rsvp)
     except ValueError:
@@ -238,9 +240,8 @@ def check_in_preview(user: User | None, token: str) -> Attendance:
             )
         )
     meeting = get_meeting(claim.meeting_id)
+    require_attendee(user, meeting)
     attendance = meeting.attendance_of(user)
-    if attendance is None:
-        raise NotAllowed(_("You are not invited to this meeting."))
     if meeting.status != MeetingStatus.IN_PROGRESS:
         raise Conflict(_("Check-in is open only while the meeting is in progress."))
     return attendance

@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from auth.models import User
-from meetings.errors import Conflict, NotAllowed, NotFound
+from meetings.errors import Conflict, NotFound
 from meetings.extensions import db
 from meetings.meeting.models import AgendaItem, Attendance, Meeting, MeetingStatus
-from meetings.meeting.permissions import can_manage_meeting, can_view_meeting
+from meetings.meeting.permissions import can_view_meeting
 
 
 def zone() -> ZoneInfo:
@@ -117,11 +117,6 @@ def get_attendance(meeting: Meeting, user_id: int) -> Attendance:
 
 
 # --- checks ---------------------------------------------------------------------------
-
-
-def require_manager(actor: User | None, meeting: Meeting) -> None:
-    if not can_manage_meeting(actor, meeting):
-        raise NotAllowed(_("Only the community's secretary may do this."))
 
 
 def require_status(meeting: Meeting, allowed: set[MeetingStatus], message: str) -> None:

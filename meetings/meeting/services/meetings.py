@@ -9,11 +9,10 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from auth import permissions
 from auth.models import Community, User
 from meetings.audit.services import record
 from meetings.dbtypes import utcnow
-from meetings.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from meetings.errors import Conflict, InvalidTransition, ValidationFailed
 from meetings.extensions import db
 from meetings.meeting.models import (
     TRANSITIONS,
@@ -21,14 +20,9 @@ from meetings.meeting.models import (
     Meeting,
     MeetingStatus,
 )
+from meetings.meeting.permissions import require_manager, require_meeting_creator
 from meetings.meeting.services import topics
-from meetings.meeting.services.common import (
-    as_utc,
-    link_to,
-    place_text,
-    require_manager,
-    when_text,
-)
+from meetings.meeting.services.common import as_utc, link_to, place_text, when_text
 from meetings.notifications.services import notify
 
 TITLE_MAX = 200
@@ -128,8 +122,7 @@ def _validated(community: Community, values: dict[str, Any], meeting: Meeting | 
 
 def create_meeting(actor: User, community: Community, **values: Any) -> Meeting:
     """A draft meeting; ``values`` are the fields of ``EDITABLE``."""
-    if not permissions.can_manage(actor, community):
-        raise NotAllowed(_("Only the community's secretary may create meetings."))
+    require_meeting_creator(actor, community)
     clean = _validated(community, values, None)
     meeting = Meeting(
         community=community,

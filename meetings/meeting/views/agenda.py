@@ -8,12 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from meetings.errors import DomainError
-from meetings.extensions import db
 from meetings.meeting import services
 from meetings.meeting.forms import AgendaItemForm, ConfirmForm, MoveForm
 from meetings.meeting.models import Meeting
-from meetings.meeting.views.common import bp, failed, managed_meeting, status_of
-from meetings.web import show_errors_on
+from meetings.meeting.views.common import bp, managed_meeting, status_of
+from meetings.web import refused
 
 # --- the agenda -----------------------------------------------------------------------
 
@@ -34,10 +33,8 @@ def agenda(meeting_id: int):
     if form.validate_on_submit():
         try:
             services.add_agenda_item(current_user, meeting, **form.values())
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
             return _render_agenda(managed_meeting(meeting_id, full=True), form, error.status)
         flash(_("Agenda item added."), "success")
         return redirect(url_for("meeting.agenda", meeting_id=meeting.id))
@@ -61,10 +58,8 @@ def edit_item(meeting_id: int, item_id: int):
     if form.validate_on_submit():
         try:
             services.update_agenda_item(current_user, item, **form.values())
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Agenda item saved."), "success")
             return redirect(url_for("meeting.agenda", meeting_id=meeting.id))
@@ -91,9 +86,8 @@ def move_item(meeting_id: int, item_id: int):
         abort(400)
     try:
         services.move_agenda_item(current_user, item, position)
-        db.session.commit()
     except DomainError as error:
-        failed(error)
+        refused(error)
         meeting = managed_meeting(meeting_id, full=True)
         return _render_agenda(meeting, AgendaItemForm(meeting.topics, formdata=None), error.status)
     return redirect(url_for("meeting.agenda", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
@@ -109,9 +103,8 @@ def remove_item(meeting_id: int, item_id: int):
     title = item.title
     try:
         services.remove_agenda_item(current_user, item)
-        db.session.commit()
     except DomainError as error:
-        failed(error)
+        refused(error)
         meeting = managed_meeting(meeting_id, full=True)
         return _render_agenda(meeting, AgendaItemForm(meeting.topics, formdata=None), error.status)
     flash(_("“%(title)s” removed from the agenda.", title=title), "info")

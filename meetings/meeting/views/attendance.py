@@ -14,8 +14,8 @@ from meetings.meeting import checkin, services
 from meetings.meeting.forms import AttendanceForm, ConfirmForm, InviteForm, PresenceForm
 from meetings.meeting.links import external_url
 from meetings.meeting.models import AttendeeRole, Meeting, MeetingStatus, Presence
-from meetings.meeting.views.common import bp, by_role, failed, managed_meeting, status_of
-from meetings.web import show_errors_on
+from meetings.meeting.views.common import bp, by_role, managed_meeting, status_of
+from meetings.web import refused
 
 # --- attendees ------------------------------------------------------------------------
 
@@ -49,10 +49,8 @@ def attendees(meeting_id: int):
                 message = _("Please choose a role for everyone checked.")
                 raise ValidationFailed(message, {"role_for_all": [message]})
             services.invite(current_user, meeting, invitations)
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
             meeting = managed_meeting(meeting_id, full=True)
             return _render_attendees(meeting, form, error.status)
         flash(_("%(n)d invited.", n=len(invitations)), "success")
@@ -93,9 +91,8 @@ def update_attendee(meeting_id: int, user_id: int):
         services.update_attendance(
             current_user, attendance, role=form.role.data, may_vote=form.may_vote.data
         )
-        db.session.commit()
     except DomainError as error:
-        failed(error)
+        refused(error)
     else:
         flash(_("%(name)s: saved.", name=attendance.user.display_name), "success")
     return redirect(url_for("meeting.attendees", meeting_id=meeting.id))
@@ -111,9 +108,8 @@ def remove_attendee(meeting_id: int, user_id: int):
     name = attendance.user.display_name
     try:
         services.remove_attendance(current_user, attendance)
-        db.session.commit()
     except DomainError as error:
-        failed(error)
+        refused(error)
     else:
         flash(_("The invitation of %(name)s is taken back.", name=name), "info")
     return redirect(url_for("meeting.attendees", meeting_id=meeting.id))
@@ -149,9 +145,8 @@ def mark_presence(meeting_id: int, user_id: int):
         abort(400)
     try:
         services.mark_presence(current_user, attendance, form.presence.data)
-        db.session.commit()
     except DomainError as error:
-        failed(error)
+        refused(error)
         return _render_checkin(managed_meeting(meeting_id, full=True), error.status)
     return redirect(
         url_for("meeting.checkin_list", meeting_id=meeting.id, _anchor=f"attendee-{user_id}")
@@ -220,11 +215,10 @@ def scan(token: str):
         attendance = services.check_in_preview(current_user, token)
         if form.validate_on_submit():
             services.check_in_with_token(current_user, token)
-            db.session.commit()
             flash(_("You are checked in. Welcome!"), "success")
             return redirect(url_for("meeting.show", meeting_id=attendance.meeting_id))
     except DomainError as error:
-        db.session.rollback()
+        # A page of its own, with a way on to one's meetings; its 4xx status rolls back.
         return render_template("meeting/checkin_refused.html", message=error.message), error.status
     return render_template(
         "meeting/checkin_scan.html", meeting=attendance.meeting, attendance=attendance, form=form

@@ -3,16 +3,15 @@ permission checks, and small helpers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash
+from flask import Blueprint, abort
 from flask_login import current_user
 
 from auth import permissions
 from auth.models import Community
-from meetings.errors import DomainError
 from meetings.extensions import db
 from meetings.meeting import services
 from meetings.meeting.models import AttendeeRole, Meeting
-from meetings.meeting.permissions import can_manage_meeting
+from meetings.meeting.permissions import require_manager
 
 bp = Blueprint("meeting", __name__)
 
@@ -43,8 +42,7 @@ def visible_meeting(meeting_id: int, full: bool = False) -> Meeting:
 def managed_meeting(meeting_id: int, full: bool = False) -> Meeting:
     """The meeting, for its secretary only (403 for others who may see it)."""
     meeting = visible_meeting(meeting_id, full=full)
-    if not can_manage_meeting(current_user, meeting):
-        abort(403)
+    require_manager(current_user, meeting)
     return meeting
 
 
@@ -53,9 +51,3 @@ def managed_community(community_id: int) -> Community:
     if not permissions.can_manage(current_user, community):
         abort(403)
     return community
-
-
-def failed(error: DomainError) -> None:
-    """A refused action: undo it and say why at the top of the next page."""
-    db.session.rollback()
-    flash(error.message, "error")

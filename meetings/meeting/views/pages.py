@@ -16,11 +16,15 @@ from meetings.meeting import calendar, services
 from meetings.meeting.forms import CancelForm, MeetingForm, RsvpForm, TransitionForm
 from meetings.meeting.links import external_url
 from meetings.meeting.models import Meeting, MeetingStatus
-from meetings.meeting.permissions import can_manage_meeting, is_insider
+from meetings.meeting.permissions import (
+    can_manage_meeting,
+    is_insider,
+    require_attendee,
+    require_meeting_creator,
+)
 from meetings.meeting.views.common import (
     bp,
     by_role,
-    failed,
     managed_community,
     managed_meeting,
     status_of,
@@ -29,7 +33,7 @@ from meetings.meeting.views.common import (
 from meetings.polls import queries as poll_queries
 from meetings.requests import services as request_services
 from meetings.requests.models import RequestStatus
-from meetings.web import show_errors_on
+from meetings.web import refused
 
 # --- the secretary's dashboard --------------------------------------------------------
 
@@ -95,16 +99,14 @@ def my_meetings():
 @login_required
 def rsvp(meeting_id: int):
     meeting = visible_meeting(meeting_id)
+    require_attendee(current_user, meeting)
     attendance = meeting.attendance_of(current_user)
-    if attendance is None:
-        abort(403)
     form = RsvpForm()
     if form.validate_on_submit():
         try:
             services.set_rsvp(current_user, attendance, form.rsvp.data)
-            db.session.commit()
         except DomainError as error:
-            failed(error)
+            refused(error)
         else:
             if form.rsvp.data == "accepted":
                 flash(
@@ -160,15 +162,14 @@ def ics(meeting_id: int):
 @bp.route("/communities/<int:community_id>/meetings/new", methods=["GET", "POST"])
 @login_required
 def new(community_id: int):
-    community = managed_community(community_id)
+    community = db.get_or_404(Community, community_id)
+    require_meeting_creator(current_user, community)
     form = MeetingForm(services.members_for_choice(community), services.candidate_topics(community))
     if form.validate_on_submit():
         try:
             meeting = services.create_meeting(current_user, community, **form.values())
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Meeting “%(title)s” created as a draft.", title=meeting.title), "success")
             return redirect(url_for("meeting.agenda", meeting_id=meeting.id))
@@ -200,10 +201,8 @@ def edit(meeting_id: int):
     if form.validate_on_submit():
         try:
             services.update_meeting(current_user, meeting, **form.values())
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Meeting saved."), "success")
             return redirect(url_for("meeting.show", meeting_id=meeting.id))
@@ -224,9 +223,8 @@ def transition(meeting_id: int):
         return redirect(url_for("meeting.cancel", meeting_id=meeting.id))
     try:
         services.transition_meeting(current_user, meeting, form.to.data)
-        db.session.commit()
     except DomainError as error:
-        failed(error)
+        refused(error)
         return _render_show(visible_meeting(meeting_id, full=True), error.status)
     flash(
         _("The meeting is now “%(status)s”.", status=meeting.status.label),
@@ -245,10 +243,8 @@ def cancel(meeting_id: int):
             services.transition_meeting(
                 current_user, meeting, MeetingStatus.CANCELLED, form.reason.data
             )
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
             return render_template("meeting/cancel.html", meeting=meeting, form=form), error.status
         flash(_("The meeting is cancelled; everyone invited has been told."), "info")
         return redirect(url_for("meeting.show", meeting_id=meeting.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort
+from flask import Blueprint
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,8 +32,7 @@ def visible_meeting(meeting_id: int) -> Meeting:
 def managed_meeting(meeting_id: int) -> Meeting:
     """The meeting, for its secretary only (403 for others who may see it)."""
     meeting = visible_meeting(meeting_id)
-    if not services.can_edit(current_user, meeting):
-        abort(403)
+    services.require_editor(current_user, meeting)
     return meeting
 
 

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from meetings.errors import DomainError, NotFound
-from meetings.extensions import db
 from meetings.meeting.models import MeetingStatus
 from meetings.minutes import diff as minutes_diff
 from meetings.minutes import services
@@ -24,7 +23,7 @@ from meetings.minutes.forms import (
 )
 from meetings.minutes.render import render_markdown
 from meetings.minutes.views.common import bp, managed_meeting, visible_meeting
-from meetings.web import show_errors_on
+from meetings.web import refused
 
 
 def _status_of(form) -> int:
@@ -85,10 +84,8 @@ def edit(meeting_id: int):
         if form.save.data:
             try:
                 version = services.save_version(current_user, meeting, form.body.data)
-                db.session.commit()
             except DomainError as error:
-                db.session.rollback()
-                show_errors_on(form, error, {"body_markdown": "body"})
+                refused(error, form, {"body_markdown": "body"})
             else:
                 _flash_saved(version, form.base.data, latest)
                 return redirect(url_for("minutes.manage", meeting_id=meeting.id))
@@ -195,10 +192,8 @@ def circulate(meeting_id: int):
     version = _version_from(VersionForm(), services.history(meeting))
     try:
         sent = services.circulate(current_user, version)
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        refused(error)
     else:
         flash(
             _(
@@ -232,10 +227,8 @@ def publish(meeting_id: int):
         first = found.current is None
         try:
             services.publish(current_user, version)
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             if first:
                 flash(
@@ -266,12 +259,13 @@ def publish(meeting_id: int):
 @login_required
 def confirm(meeting_id: int):
     meeting = visible_meeting(meeting_id)
-    mine = services.my_confirmation(current_user, meeting)
-    if mine is None:
-        if meeting.status == MeetingStatus.MINUTES_PUBLISHED:
-            flash(_("The minutes are published: there is nothing left to confirm."), "info")
-            return redirect(url_for("minutes.public_show", meeting_id=meeting.id))
-        raise NotFound(_("You have not been asked to confirm minutes of this meeting."))
+    try:
+        mine = services.asked_to_confirm(current_user, meeting)
+    except NotFound:
+        if meeting.status != MeetingStatus.MINUTES_PUBLISHED:
+            raise
+        flash(_("The minutes are published: there is nothing left to confirm."), "info")
+        return redirect(url_for("minutes.public_show", meeting_id=meeting.id))
     version = mine.version
     form = ConfirmForm()
     if request.method == "GET":
@@ -289,10 +283,8 @@ def confirm(meeting_id: int):
                 services.answer(
                     current_user, version, form.answer.data == "confirm", form.comment.data
                 )
-                db.session.commit()
             except DomainError as error:
-                db.session.rollback()
-                show_errors_on(form, error)
+                refused(error, form)
             else:
                 flash(_("Thank you: the secretary can see your answer."), "success")
                 return redirect(url_for("minutes.confirm", meeting_id=meeting.id))
