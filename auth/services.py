@@ -3,17 +3,15 @@ audit; the caller commits."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, literal_column
+from sqlalchemy import func
 
 from auth import permissions
 from auth.models import ApiToken, Community, Membership, User
@@ -332,91 +330,19 @@ class LiveToken:
     expires_at: datetime
 
 
-def _live_token_conditions(token_hash: Any = None) -> tuple:
-    """What makes a token work: this text (by default the ``token_hash``
-    parameter), not revoked, not expired, its user active."""
-    return (
-        ApiToken.token_hash == (token_hash if token_hash is not None else bindparam("token_hash")),
-        ApiToken.revoked_at.is_(None),
-        ApiToken.expires_at > bindparam("now"),
-        User.is_active.is_(True),
-    )
-
-
-@functools.cache
-def _live_token_by_hash():
-    # Built once: every API request runs it, and building costs as much as running.
-    return (
-        db.select(ApiToken.id, ApiToken.user_id, ApiToken.created_at, ApiToken.expires_at)
-        .join(User, User.id == ApiToken.user_id)
-        .where(*_live_token_conditions())
-    )
-
-
-# The token's owner by the same conditions, as SQL text (``:token_hash``,
-# ``:now``) for a statement that looks the caller up itself (the ballot,
-# ``meetings.polls.services``) instead of a round trip of its own.
-def _live_token_owner_sql(token_hash: Any = None) -> str:
-    return str(
-        db.select(ApiToken.user_id)
-        .join(User, User.id == ApiToken.user_id)
-        .where(*_live_token_conditions(token_hash))
-    )
-
-
-LIVE_TOKEN_OWNER_SQL = _live_token_owner_sql()
-# The same as a scalar subquery for a statement of several ballots, whose
-# hashes are the column ``token_hash`` of its CTE ``request``.
-LIVE_TOKEN_OWNER_OF_REQUEST_SQL = _live_token_owner_sql(literal_column("request.token_hash"))
-LIVE_TOKEN_OWNER_PARAMS = (
-    bindparam("token_hash", type_=ApiToken.__table__.c.token_hash.type),
-    bindparam("now", type_=ApiToken.__table__.c.expires_at.type),
-)
-
-
-@dataclass
-class Bearer:
-    """A bearer token as a request sent it, looked up on first need: on its
-    own (``look_up``), or by a statement that needs its owner anyway
-    (``LIVE_TOKEN_OWNER_SQL`` with ``owner_params``), which then tells
-    what it found (``found``)."""
-
-    plain: str
-    token: LiveToken | None = None
-    looked_up: bool = False
-    _owner_id: int | None = None
-
-    def look_up(self) -> LiveToken | None:
-        if not self.looked_up:
-            self.token = token_for(self.plain)
-            self.looked_up = True
-        return self.token
-
-    def token_hash(self) -> str:
-        return _hash_token(self.plain)
-
-    def owner_params(self) -> dict[str, Any]:
-        return {"token_hash": self.token_hash(), "now": utcnow()}
-
-    def found(self, owner_id: int | None) -> None:
-        """What a statement with ``LIVE_TOKEN_OWNER_SQL`` found: the owner's
-        id, or None when the token does not work."""
-        self._owner_id = owner_id
-        if owner_id is None:
-            self.token, self.looked_up = None, True
-
-    @property
-    def user_id(self) -> int | None:
-        """The owner's id, if known without a lookup (None: not known yet,
-        or the token does not work)."""
-        return self.token.user_id if self.token is not None else self._owner_id
-
-
-def token_for(plain: str, now: datetime | None = None) -> LiveToken | None:
+def token_for(plain: str) -> LiveToken | None:
     """The live token with this text, if any: not revoked, not expired, its
     user active."""
-    params = {"token_hash": _hash_token(plain), "now": now or utcnow()}
-    row = db.session.connection().execute(_live_token_by_hash(), params).first()
+    row = db.session.execute(
+        db.select(ApiToken.id, ApiToken.user_id, ApiToken.created_at, ApiToken.expires_at)
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_hash == _hash_token(plain),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > utcnow(),
+            User.is_active.is_(True),
+        )
+    ).first()
     return LiveToken(*row) if row is not None else None
 
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from flask import Flask
-from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 
 from auth import admin as auth_admin
@@ -31,6 +30,7 @@ from meetings.projects import views as projects_views
 from meetings.requests import api as requests_api
 from meetings.requests import views as requests_views
 from meetings.security import init_security
+from meetings.unit_of_work import init_unit_of_work
 
 # templates/, static/ and migrations/ sit beside the packages (the project's
 # layout); they are installed next to them too, see setup.cfg.
@@ -47,11 +47,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["MIGRATIONS_DIR"] = PROJECT_ROOT / "migrations"
     load_config(app, test_config)
     init_database(app)
+    init_unit_of_work(app)
     ops.init_app(app)
     init_security(app)
     init_login(app)
     csrf.init_app(app)
-    init_rate_limits(app)
+    limiter.init_app(app)
     init_i18n(app)
     init_input_checks(app)
     init_blueprints(app)
@@ -59,43 +60,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     integrity.init_app(app)
     cli.init_app(app)
     return app
-
-
-def init_rate_limits(app: Flask) -> None:
-    limiter.init_app(app)
-    # Only the views decorated with ``@limiter.limit`` (log-ins, PDFs) have
-    # limits, and each decorator checks its own. The limiter's check before
-    # every request exists for default and blueprint limits, which this app
-    # does not set: on the API's hot path it would only cost time.
-    if not any(
-        app.config.get(name)
-        for name in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
-    ):
-        app.before_request_funcs[None].remove(limiter._check_request_limit)
-        # Its after-request and teardown hooks (rate-limit headers, deductions,
-        # resetting its state) then have work only in a request that went
-        # through a decorated view; elsewhere they would build that state
-        # only to find it empty.
-        for hooks in (app.after_request_funcs[None], app.teardown_request_funcs[None]):
-            hooks[:] = [_where_limited(hook) if _of_limiter(hook) else hook for hook in hooks]
-
-
-# Where flask-limiter keeps its state in a request it took part in
-# (``Limiter.context``); tests/test_security.py notices if that changes.
-LIMITER_STATE = "_limiter_request_context"
-
-
-def _of_limiter(hook) -> bool:
-    return getattr(hook, "__self__", None) is limiter or limiter in getattr(hook, "args", ())
-
-
-def _where_limited(hook):
-    def hook_where_limited(value):
-        if hasattr(request_ctx._get_current_object(), LIMITER_STATE):
-            return hook(value)
-        return value  # the response, for an after-request hook
-
-    return hook_where_limited
 
 
 def init_login(app: Flask) -> None:

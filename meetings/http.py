@@ -176,14 +176,7 @@ def refuse_nul_characters() -> None:
     """Nobody types a NUL character and PostgreSQL cannot store one: a query
     string or form holding one is a bad request. (JSON bodies are checked
     field by field by the API's parser, ``meetings.api.core``.)"""
-    # Only a form body is looked at here: parsing the form of any other body
-    # (JSON, on every API call) would find nothing, at a cost. The content
-    # type is read straight from the environ (``request.mimetype`` parses it).
-    content_type = request.environ.get("CONTENT_TYPE", "")
-    is_form = content_type.partition(";")[0].strip().lower() in FORM_TYPES
-    if not is_form and not request.query_string:
-        return
-    form = request.form if is_form else MultiDict()
+    form = request.form if request.mimetype in FORM_TYPES else MultiDict()
     for key, values in chain(request.args.lists(), form.lists()):
         if contains_nul(key) or contains_nul(values):
             abort(400)

@@ -1,8 +1,9 @@
 """Records kept as written: the database refuses to change them.
 
-Triggers (migration ``0007_integrity``) refuse UPDATE and DELETE of audit
-entries, ballots, their choices and the voter roll, and of published minutes
-versions. Services never try; should a change reach one anyway (say, deleting
+Triggers (migrations ``0007_integrity`` and ``0009_ballot_box``) refuse UPDATE
+and DELETE of audit entries, ballots (those in the box until their poll
+closes), their choices and the voter roll, and of published minutes versions.
+Services never try; should a change reach one anyway (say, deleting
 an agenda item whose poll has ballots), the request gets a 409 with a plain
 message instead of a server error.
 """
@@ -20,7 +21,7 @@ from meetings.http import handle_domain_error, handle_unexpected
 
 # The messages the triggers raise, on SQLite and PostgreSQL alike.
 TRIGGER_MESSAGE = re.compile(
-    r"\b(audit_entry|ballot|ballot_choice|poll_vote) is append-only\b"
+    r"\b(audit_entry|ballot|ballot_choice|pending_ballot|poll_vote) is append-only\b"
     r"|\bpublished minutes_version is frozen\b"
 )
 

@@ -31,10 +31,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, has_request_context, jsonify, request
 from flask.logging import default_handler
-from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from meetings.extensions import db, limiter
 
@@ -97,26 +95,15 @@ def _start_request() -> None:
 def _loaded_user_id() -> int | None:
     """Who made the request, if the request found out (the API token's owner,
     or the user flask-login loaded), read from what is loaded: logging never
-    queries. A commit expires what was loaded, hence also ``_before_commit``."""
-    bearer = g.get("api_bearer")
-    if bearer is not None and bearer.user_id is not None:
-        return bearer.user_id
+    queries. It runs before the request's commit (``meetings.unit_of_work``)."""
+    token = g.get("api_token")
+    if token is not None:
+        return token.user_id
     user = g.get("_login_user")
     if user is not None and getattr(user, "is_authenticated", False):
         identity = sa_inspect(user).identity  # the primary key, kept when expired
         return identity[0] if identity else None
     return None
-
-
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    if has_request_context() and "request_id" in g and g.get("log_user_id") is None:
-        g.log_user_id = _loaded_user_id()
-
-
-def _user_id() -> int | None:
-    remembered = g.get("log_user_id")
-    return remembered if remembered is not None else _loaded_user_id()
 
 
 def _log_request(response: Response) -> Response:
@@ -137,7 +124,7 @@ def _log_request(response: Response) -> Response:
         "path": path,
         "status": status,
         "duration_ms": round(duration, 1),
-        "user_id": _user_id(),
+        "user_id": _loaded_user_id(),
         "remote_addr": request.remote_addr,
     }
     request_logger.log(

@@ -2,9 +2,29 @@
 
 from urllib.parse import urlsplit
 
+from flask import flash
 from flask_wtf import FlaskForm
 
-from meetings.errors import DomainError
+from meetings.errors import DomainError, NotAllowed
+from meetings.extensions import db
+
+
+def refused(
+    error: DomainError,
+    form: FlaskForm | None = None,
+    field_map: dict[str, str] | None = None,
+) -> None:
+    """A service refused the page's action: undo what it did, then say why,
+    next to the form's fields (or at the form's top), or without a form as a
+    flashed message above the next page. A refusal of permission goes on to
+    the error page (403)."""
+    db.session.rollback()
+    if isinstance(error, NotAllowed):
+        raise error
+    if form is not None:
+        show_errors_on(form, error, field_map)
+    else:
+        flash(error.message, "error")
 
 
 def show_errors_on(

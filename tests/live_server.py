@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
+from ballot_store import stored_ballots
 from conftest import _on_postgres, _postgres_database
 from flask_migrate import upgrade
 
@@ -40,7 +41,7 @@ from meetings.extensions import db as _db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import AgendaItem, MeetingStatus
 from meetings.polls import services as poll_services
-from meetings.polls.models import Ballot, BallotChoice, Poll, PollOption, PollVote
+from meetings.polls.models import Poll, PollOption, PollVote
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -327,77 +328,39 @@ class StoredPoll:
 
 
 def stored(served: Served, poll_id: int) -> StoredPoll:
-    poll, option = Poll.__table__, PollOption.__table__
-    ballot, choice, vote = Ballot.__table__, BallotChoice.__table__, PollVote.__table__
-    count = sa.func.count()
+    poll, option, vote = Poll.__table__, PollOption.__table__, PollVote.__table__
     with served.engine.connect() as conn:
         status, cast_count = conn.execute(
             sa.select(poll.c.status, poll.c.cast_count).where(poll.c.id == poll_id)
         ).one()
+        ballots = stored_ballots(conn, poll_id)
         return StoredPoll(
             status=status,
             cast_count=cast_count,
-            ballots=conn.scalar(sa.select(count).where(ballot.c.poll_id == poll_id)),
-            roll=conn.scalar(sa.select(count).where(vote.c.poll_id == poll_id)),
-            receipts=set(
-                conn.scalars(sa.select(ballot.c.receipt).where(ballot.c.poll_id == poll_id))
-            ),
-            choices=Counter(
-                dict(
-                    conn.execute(
-                        sa.select(choice.c.option_id, count)
-                        .where(choice.c.poll_id == poll_id)
-                        .group_by(choice.c.option_id)
-                    ).all()
-                )
-            ),
+            ballots=len(ballots),
+            roll=conn.scalar(sa.select(sa.func.count()).where(vote.c.poll_id == poll_id)),
+            receipts=set(ballots),
+            choices=Counter(option for _voter, chosen in ballots.values() for option in chosen),
             stored_votes=dict(
                 conn.execute(
                     sa.select(option.c.id, option.c.votes).where(option.c.poll_id == poll_id)
                 ).all()
             ),
-            voter_ids=list(
-                conn.scalars(sa.select(ballot.c.voter_id).where(ballot.c.poll_id == poll_id))
-            ),
+            voter_ids=[voter_id for voter_id, _chosen in ballots.values()],
         )
 
 
 def ballot_of(served: Served, poll_id: int, receipt: str) -> tuple[int | None, list[int]]:
     """The voter (named polls) and the chosen option ids of one ballot."""
-    ballot, choice = Ballot.__table__, BallotChoice.__table__
-    with served.engine.connect() as conn:
-        voter_id = conn.scalar(
-            sa.select(ballot.c.voter_id).where(
-                ballot.c.poll_id == poll_id, ballot.c.receipt == receipt
-            )
-        )
-        options = conn.scalars(
-            sa.select(choice.c.option_id)
-            .where(choice.c.poll_id == poll_id, choice.c.receipt == receipt)
-            .order_by(choice.c.option_id)
-        )
-        return voter_id, list(options)
+    voter_id, chosen = ballots_of(served, poll_id).get(receipt, (None, ()))
+    return voter_id, list(chosen)
 
 
 def ballots_of(served: Served, poll_id: int) -> dict[str, tuple[int | None, tuple[int, ...]]]:
     """Every ballot of the poll by receipt: its voter (named polls) and its
     chosen option ids, in order; a ballot without choices has ``()``."""
-    ballot, choice = Ballot.__table__, BallotChoice.__table__
     with served.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(ballot.c.receipt, ballot.c.voter_id, choice.c.option_id)
-            .outerjoin(
-                choice,
-                sa.and_(choice.c.poll_id == ballot.c.poll_id, choice.c.receipt == ballot.c.receipt),
-            )
-            .where(ballot.c.poll_id == poll_id)
-            .order_by(ballot.c.receipt, choice.c.option_id)
-        ).all()
-    found: dict[str, tuple[int | None, tuple[int, ...]]] = {}
-    for receipt, voter_id, option_id in rows:
-        _voter, options = found.get(receipt, (voter_id, ()))
-        found[receipt] = (voter_id, options if option_id is None else (*options, option_id))
-    return found
+        return stored_ballots(conn, poll_id)
 
 
 def user_id_of(served: Served, username: str) -> int:

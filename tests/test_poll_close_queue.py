@@ -1,7 +1,7 @@
 """PostgreSQL: a close in progress holds back the ballots that arrive
-meanwhile (``meetings.polls.services._hold_back_ballots``). Shared row locks
-do not queue behind a waiting exclusive one, so without this a steady stream
-of ballots could keep the secretary's close waiting until it dried up. Here a
+meanwhile (the poll's ballot box lock, ``hold_ballot_box``). An advisory lock
+queues fairly: a steady stream of ballots cannot keep the secretary's close
+waiting until it dried up. Here a
 connection of the test's own holds the poll's advisory lock as a close does;
 a ballot sent meanwhile through the API must wait for it, then go in."""
 
@@ -17,7 +17,7 @@ from live_server import meeting_in_progress, open_poll
 
 from auth import services as auth_services
 from meetings.extensions import db as _db
-from meetings.polls.services import POLL_LOCK_CLASS
+from meetings.polls.services.ballots import POLL_LOCK_CLASS
 
 pytestmark = pytest.mark.skipif(not _on_postgres(), reason="PostgreSQL's advisory locks")
 

@@ -1,30 +1,30 @@
 """Ballot secrecy: a secret poll's tables hold *that* someone voted
 (``poll_vote``) and *what* was chosen (``ballot``, ``ballot_choice``) with
-nothing that links the one to the other — checked on the schema and on the
-rows a real vote leaves behind.
+nothing that links the one to the other — checked on the schema, on the rows
+a real vote leaves behind, and on PostgreSQL on what lies under the columns:
+the transaction ids (``xmin``) and the physical order (``ctid``) of the rows.
 
-PostgreSQL caveat. These tests check what the schema and the rows say. On
-PostgreSQL a table is a heap: rows come back from a scan without ORDER BY
-roughly in the order they were written, and the system columns ``ctid`` and
-``xmin`` (the writing transaction's id) are there on every row — a ballot and
-the ``poll_vote`` row written in the same transaction share their ``xmin``.
-Someone with direct access to the database files or a superuser session can
-therefore pair a ballot with its voter by physical position or transaction id,
-which no column design prevents (ballots that went in as a group, under a
-burst, share one transaction and are written in receipt order among them:
-those pair with no one in particular within their group). The application never reads ballots that
-way (``receipts`` orders by receipt code); operators must treat database
-access as access to the ballot box. On SQLite the ballot tables are WITHOUT
-ROWID, so their only physical order is the random receipt's.
+While a poll is open its ballots wait in the ballot box (``pending_ballot``),
+each written with its voter's line on the roll in one transaction; the close
+writes them into ``ballot`` and ``ballot_choice`` in a random order, in a
+transaction of its own, and empties the box (docs/ballot-secrecy.md says what
+someone with the database's own rights can still see while a poll is open).
+On SQLite the ballot tables are WITHOUT ROWID, so their only physical order
+is the random receipt's.
 """
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from conftest import _on_postgres
+from live_server import meeting_in_progress, open_poll
 
+from auth import services as auth_services
 from meetings.audit.models import AuditEntry
+from meetings.errors import NotAllowed
 from meetings.extensions import db
+from meetings.extensions import db as _db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import MeetingStatus
 from meetings.polls import services
@@ -32,7 +32,7 @@ from meetings.polls.models import Ballot, BallotChoice, Poll, PollVote
 
 pytest_plugins = ["meeting_fixtures"]
 
-BALLOT_TABLES = ("ballot", "ballot_choice")
+BALLOT_TABLES = ("ballot", "ballot_choice", "pending_ballot")
 
 
 def inspector() -> sa.Inspector:
@@ -95,6 +95,7 @@ def test_no_ballot_table_refers_to_the_voter_roll_nor_the_roll_to_ballots():
     }
     assert referred["ballot_choice"] == {"ballot", "poll_option"}
     assert referred["ballot"] == {"poll", "user_account"}  # voter_id: named polls only
+    assert referred["pending_ballot"] == {"poll", "user_account"}  # voter_id: named polls only
     assert referred["poll_vote"] == {"poll_voter"}
     # nothing else points at a ballot, and nothing at all at the voter roll
     assert {t for t, targets in referred.items() if "ballot" in targets} == {"ballot_choice"}
@@ -110,7 +111,7 @@ def test_the_only_voter_column_of_a_ballot_is_the_optional_named_one():
         if fk["referred_table"] == "user_account"
         for column in fk["constrained_columns"]
     }
-    assert user_columns == {("ballot", "voter_id")}
+    assert user_columns == {("ballot", "voter_id"), ("pending_ballot", "voter_id")}
     columns = {c["name"]: c for c in schema.get_columns("ballot")}
     assert set(columns) == {"poll_id", "receipt", "voter_id"}
     assert columns["voter_id"]["nullable"] is True
@@ -248,8 +249,72 @@ def test_the_audit_log_says_who_voted_and_never_what(secret_vote):
 
 def test_nobody_can_list_who_voted_what_on_a_secret_poll(secret_vote, secretary):
     poll, _voters, _receipts = secret_vote
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.named_votes(secretary, poll)
     lines = services.receipts(poll)
     assert [line.receipt for line in lines] == sorted(line.receipt for line in lines)
     assert all(len(line.option_ids) == 1 for line in lines)
+
+
+# --- under the columns: PostgreSQL's transaction ids and row order ------------------------
+
+HALL = 80  # with 80 ballots a shuffle correlates with the casting order above 0.5 once in 10⁵
+
+
+def spearman(ranks: list[int]) -> float:
+    """Rank correlation of ``ranks`` with 0, 1, 2 …"""
+    n = len(ranks)
+    squares = sum((rank - position) ** 2 for position, rank in enumerate(ranks))
+    return 1 - 6 * squares / (n * (n * n - 1))
+
+
+@pytest.mark.skipif(not _on_postgres(), reason="PostgreSQL's xmin and ctid")
+def test_after_the_close_no_transaction_id_or_row_order_links_voters_to_ballots(committing_app):
+    with committing_app.test_request_context():
+        secretary, voters, item = meeting_in_progress(HALL, "secret")
+        poll_id, options = open_poll(secretary, item, "是否设置道闸", "yes_no_abstain", secret=True)
+        tokens = [auth_services.issue_token(person)[0] for person in (secretary, *voters)]
+        _db.session.commit()
+    client = committing_app.test_client()
+
+    def post(path: str, token: str, body: dict | None = None):
+        return client.post(
+            f"/api/v1{path}", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    cast_order = []  # receipts in the order the ballots were cast, one transaction each
+    for number, token in enumerate(tokens[1:]):
+        response = post(f"/polls/{poll_id}/ballots", token, {"option_ids": [options[number % 3]]})
+        assert response.status_code == 201, response.json
+        cast_order.append(response.json["receipt"])
+    assert post(f"/polls/{poll_id}/close", tokens[0]).status_code == 200
+
+    with committing_app.app_context(), _db.engine.connect() as connection:
+
+        def rows(sql: str) -> list[tuple]:
+            return [tuple(row) for row in connection.execute(sa.text(sql), {"poll": poll_id})]
+
+        # Nothing waits in the box, and every ballot is counted.
+        assert rows("SELECT count(*) FROM pending_ballot WHERE poll_id = :poll") == [(0,)]
+        assert rows("SELECT count(*) FROM ballot WHERE poll_id = :poll") == [(HALL,)]
+        # No ballot shares its writing transaction with a line of the roll …
+        for table in ("ballot", "ballot_choice"):
+            joined = rows(
+                f"SELECT count(*) FROM poll_vote JOIN {table} ON {table}.xmin = poll_vote.xmin"  # noqa: S608
+                f" WHERE poll_vote.poll_id = :poll AND {table}.poll_id = :poll"
+            )
+            assert joined == [(0,)], table
+        # … nor with an audit entry that names a voter.
+        audited = rows(
+            "SELECT count(*) FROM audit_entry JOIN ballot ON ballot.xmin = audit_entry.xmin"
+            " WHERE ballot.poll_id = :poll AND audit_entry.action = 'ballot.cast'"
+        )
+        assert audited == [(0,)]
+        # The rows lie in an order that has nothing to do with the casting order.
+        physical = [
+            receipt
+            for (receipt,) in rows("SELECT receipt FROM ballot WHERE poll_id = :poll ORDER BY ctid")
+        ]
+        assert sorted(physical) == sorted(cast_order)
+        correlation = spearman([cast_order.index(receipt) for receipt in physical])
+        assert abs(correlation) < 0.5, correlation

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import hypothesis.strategies as st
+from ballot_store import stored_ballots
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (
     Bundle,
@@ -53,8 +54,6 @@ from meetings.meeting.models import MeetingStatus, Presence
 from meetings.polls import outcome as rules
 from meetings.polls import services
 from meetings.polls.models import (
-    Ballot,
-    BallotChoice,
     Majority,
     OptionCode,
     Poll,
@@ -431,18 +430,11 @@ class PollMachine(RuleBasedStateMachine):
             ).all()
         )
         voters_of: dict[int, list[int | None]] = {poll_id: [] for poll_id in ids}
-        for poll_id, voter_id in db.session.execute(
-            db.select(Ballot.poll_id, Ballot.voter_id).where(Ballot.poll_id.in_(ids))
-        ):
-            voters_of[poll_id].append(voter_id)
-        marks = {
-            (poll_id, option_id): number
-            for poll_id, option_id, number in db.session.execute(
-                db.select(BallotChoice.poll_id, BallotChoice.option_id, func.count())
-                .where(BallotChoice.poll_id.in_(ids))
-                .group_by(BallotChoice.poll_id, BallotChoice.option_id)
-            )
-        }
+        marks: Counter = Counter()
+        for poll_id in ids:
+            for voter_id, chosen in stored_ballots(db.session, poll_id).values():
+                voters_of[poll_id].append(voter_id)
+                marks.update((poll_id, option_id) for option_id in chosen)
         for poll_id, model in self.expected.items():
             assert roll.get(poll_id, 0) == len(voters_of[poll_id]) == len(model.voted)
             if model.secret:

@@ -13,11 +13,13 @@ from poll_helpers import error_fields, error_of
 from auth import services as auth_services
 from auth.models import ApiToken
 from meetings.dbtypes import utcnow
+from meetings.errors import NotAllowed
 from meetings.extensions import db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import MeetingStatus, Presence
 from meetings.polls import services
-from meetings.polls.models import Ballot, Poll, PollStatus, Proposal
+from meetings.polls.models import Ballot, PendingBallot, Poll, PollStatus, Proposal
+from meetings.polls.services import ballots
 
 # Everyone but the community's secretary, and what each is told.
 NOT_THE_SECRETARY = [
@@ -494,9 +496,11 @@ def test_second_ballot_is_refused_and_the_first_stands(api, assembly, secretary)
 
     assert error_of(again) == (409, "already_voted")
     db.session.expire_all()
-    [ballot] = db.session.scalars(db.select(Ballot).where(Ballot.poll_id == poll_id))
+    [ballot] = db.session.scalars(
+        db.select(PendingBallot).where(PendingBallot.poll_id == poll_id)
+    )  # in the box until the close
     assert (ballot.receipt, ballot.voter_id) == (receipt, voter.id)
-    assert [choice.option_id for choice in ballot.choices] == [yes]
+    assert ballot.option_ids == [yes]
     result = api.close_poll(secretary, poll_id)
     assert result["cast"] == 1
     assert {o["id"]: o["votes"] for o in result["options"]} == {yes: 1, no: 0, abstain: 0}
@@ -568,7 +572,7 @@ def test_a_ballot_with_a_token_that_does_not_work_is_401_and_stores_nothing(
 def test_a_receipt_drawn_twice_in_a_poll_is_drawn_again(api, assembly, secretary, monkeypatch):
     poll_id, yes, no, _abstain = open_yes_no(api, secretary, assembly.item)
     draws = iter(["AAAAAAAAAA", "AAAAAAAAAA", "BBBBBBBBBB"])
-    monkeypatch.setattr(services, "new_receipt", lambda: next(draws))
+    monkeypatch.setattr(ballots, "new_receipt", lambda: next(draws))
 
     first = api.vote(assembly.voters[0], poll_id, yes)
     second = api.vote(assembly.voters[1], poll_id, no)
@@ -705,6 +709,8 @@ def test_named_ballots_carry_the_voter_and_secret_ones_do_not(api, assembly, sec
         api.vote(voter, named_id, named_yes)
         api.vote(voter, secret_id, secret_yes)
 
+    api.close_poll(secretary, named_id)
+    api.close_poll(secretary, secret_id)
     db.session.expire_all()
     named = db.session.scalars(db.select(Ballot.voter_id).where(Ballot.poll_id == named_id))
     secret = db.session.scalars(db.select(Ballot.voter_id).where(Ballot.poll_id == secret_id))
@@ -716,7 +722,7 @@ def test_named_ballots_carry_the_voter_and_secret_ones_do_not(api, assembly, sec
     assert sorted((user.id, choice) for user, choice in lines) == sorted(
         (v.id, [named_yes]) for v in assembly.voters[:3]
     )
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.named_votes(secretary, secret_poll)
 
 

@@ -17,11 +17,9 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import UnprocessableEntity
 
 from auth import services as auth_services
 from auth.models import User
-from meetings.database import read_only_transaction
 from meetings.dbtypes import MAX_ID
 from meetings.errors import Unauthorized
 from meetings.extensions import csrf, db
@@ -139,36 +137,21 @@ def blueprint(name: str, description: str) -> ApiBlueprint:
 def _load_bearer_user() -> None:
     """Session cookies never authenticate API calls: only a bearer token does,
     so a cross-site form cannot act through the API. The token is looked up
-    when the endpoint first asks who is calling (``current_api_user_id``)."""
-    g.api_bearer = None
+    when the endpoint first asks who is calling (``current_api_token``)."""
     header = request.headers.get("Authorization", "")
     scheme, _sep, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        g.api_bearer = auth_services.Bearer(value.strip())
+    g.api_bearer = value.strip() if scheme.lower() == "bearer" else ""
 
 
 def current_api_token(required: bool = True) -> auth_services.LiveToken | None:
-    """The request's bearer token, looked up on first use: a lookup that
-    writes nothing, so on SQLite it runs beside the one writer instead of
-    holding the write lock while the body is parsed."""
-    bearer = g.get("api_bearer")
-    if bearer is not None and not bearer.looked_up:
-        with read_only_transaction():
-            bearer.look_up()
-    token = bearer.token if bearer is not None else None
-    if token is None and required:
+    """The request's bearer token if it works (looked up once per request);
+    401 when it is missing or does not work and ``required``."""
+    if "api_token" not in g:
+        plain = g.get("api_bearer")
+        g.api_token = auth_services.token_for(plain) if plain else None
+    if g.api_token is None and required:
         raise Unauthorized(_("A valid bearer token is required."))
-    return token
-
-
-def current_api_bearer() -> auth_services.Bearer:
-    """The bearer token as sent, not looked up yet, for a service whose
-    statement looks its owner up itself (one round trip less); 401 when the
-    request has none. See ``bearer_required``."""
-    bearer = g.get("api_bearer")
-    if bearer is None:
-        raise Unauthorized(_("A valid bearer token is required."))
-    return bearer
+    return g.api_token
 
 
 def token_required(view: Callable) -> Callable:
@@ -177,27 +160,8 @@ def token_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        current_api_user_id()
+        current_api_token()
         return view(*args, **kwargs)
-
-    return wrapper
-
-
-def bearer_required(view: Callable) -> Callable:
-    """``token_required`` for an endpoint that hands ``current_api_bearer()``
-    to its service, which looks the token up in its own statement: without a
-    token, 401 at once; with a body that does not parse, the token is looked
-    up first, so that 401 still comes before 422. Place it where
-    ``token_required`` goes."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        current_api_bearer()
-        try:
-            return view(*args, **kwargs)
-        except UnprocessableEntity:
-            current_api_user_id()
-            raise
 
     return wrapper
 
@@ -206,8 +170,8 @@ def permission_required(check: Callable[..., object]) -> Callable:
     """``token_required``, then who may call the endpoint, before the body is
     read: 403 (or 404) comes before 422, so a caller who may not act learns
     nothing from what their body lacks. ``check(user, **path_arguments)``
-    raises the domain error; the service checks again inside. Place it where
-    ``token_required`` goes."""
+    raises the domain error (a ``require_*`` of the area's permissions); the
+    service checks again inside. Place it where ``token_required`` goes."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -222,24 +186,14 @@ def permission_required(check: Callable[..., object]) -> Callable:
 
 def current_api_user_id(required: bool = True) -> int | None:
     """The id of the token's user, without loading the user."""
-    bearer = g.get("api_bearer")
-    if bearer is not None and bearer.user_id is not None:
-        return bearer.user_id
     token = current_api_token(required)
     return token.user_id if token is not None else None
 
 
 def current_api_user(required: bool = True) -> User | None:
-    """The token's user, loaded on first use (on SQLite beside the writer,
-    like the token, when no transaction has begun yet)."""
+    """The token's user, loaded on first use."""
     user_id = current_api_user_id(required)
-    if user_id is None:
-        return None
-    user = g.get("api_user")
-    if user is None:
-        with read_only_transaction():
-            user = g.api_user = db.session.get(User, user_id)
-    return user
+    return db.session.get(User, user_id) if user_id is not None else None
 
 
 def init_api(app: Flask, blueprints: list[SmorestBlueprint]) -> None:

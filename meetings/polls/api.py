@@ -12,18 +12,13 @@ from meetings.api.core import (
     BaseSchema,
     Id,
     LocalDateTime,
-    bearer_required,
     blueprint,
-    current_api_bearer,
     current_api_user,
     permission_required,
     token_required,
 )
-from meetings.database import commit_if_begun
 from meetings.errors import NotAllowed
-from meetings.extensions import db
-from meetings.meeting.models import Meeting
-from meetings.meeting.permissions import can_manage_meeting, is_insider
+from meetings.meeting.permissions import require_insider, require_manager
 from meetings.polls import services
 from meetings.polls.models import Majority, OptionCode, Outcome, PollKind, PollStatus
 
@@ -205,30 +200,20 @@ class InRoomResultSchema(BaseSchema):
 # --- who may call, asked before the body is read (``permission_required``) ----------------
 
 
-def _require_participant(user, meeting: Meeting) -> None:
-    if not is_insider(user, meeting):
-        raise NotAllowed(_("Only the meeting's attendees and its secretary may do this."))
-
-
-def _require_manager(user, meeting: Meeting) -> None:
-    if not can_manage_meeting(user, meeting):
-        raise NotAllowed(_("Only the community's secretary may do this."))
-
-
 def _item_participant(user, item_id: int) -> None:
-    _require_participant(user, services.get_agenda_item(item_id).meeting)
+    require_insider(user, services.get_agenda_item(item_id).meeting)
 
 
 def _proposal_participant(user, proposal_id: int) -> None:
-    _require_participant(user, services.get_proposal(proposal_id).agenda_item.meeting)
+    require_insider(user, services.get_proposal(proposal_id).agenda_item.meeting)
 
 
 def _item_manager(user, item_id: int) -> None:
-    _require_manager(user, services.get_agenda_item(item_id).meeting)
+    require_manager(user, services.get_agenda_item(item_id).meeting)
 
 
 def _poll_manager(user, poll_id: int) -> None:
-    _require_manager(user, services.get_poll(poll_id).agenda_item.meeting)
+    require_manager(user, services.get_poll(poll_id).agenda_item.meeting)
 
 
 # --- proposals and comments ----------------------------------------------------------
@@ -254,7 +239,6 @@ def table_proposal(data, item_id: int):
     """Table a proposal under an agenda item (attendees, the secretary)."""
     item = services.get_agenda_item(item_id)
     proposal = services.table_proposal(current_api_user(), item, data["title"], data["body"])
-    db.session.commit()
     return proposal
 
 
@@ -265,7 +249,6 @@ def table_proposal(data, item_id: int):
 def withdraw_proposal(proposal_id: int):
     """Withdraw one's own proposal."""
     proposal = services.withdraw_proposal(current_api_user(), services.get_proposal(proposal_id))
-    db.session.commit()
     return proposal
 
 
@@ -279,7 +262,6 @@ def add_comment(data, proposal_id: int):
     comment = services.add_comment(
         current_api_user(), services.get_proposal(proposal_id), data["body"]
     )
-    db.session.commit()
     return comment
 
 
@@ -290,7 +272,6 @@ def add_comment(data, proposal_id: int):
 def hide_comment(comment_id: int):
     """Hide an abusive comment (the secretary); it is kept and shown as hidden."""
     comment = services.hide_comment(current_api_user(), services.get_comment(comment_id))
-    db.session.commit()
     return comment
 
 
@@ -317,7 +298,6 @@ def create_poll(data, item_id: int):
         in_room=data["in_room"],
     )
     poll = services.create_poll(current_api_user(), item, spec)
-    db.session.commit()
     return poll
 
 
@@ -374,7 +354,6 @@ def get_poll(poll_id: int):
 def open_poll(poll_id: int):
     """Open the poll (the secretary); the eligible voters are fixed now."""
     poll = services.open_poll(current_api_user(), services.get_poll(poll_id))
-    db.session.commit()
     return poll
 
 
@@ -386,7 +365,6 @@ def open_poll(poll_id: int):
 def close_poll(poll_id: int):
     """Close the poll and count it (the secretary); returns the stored result."""
     poll = services.close_poll(current_api_user(), services.get_poll(poll_id))
-    db.session.commit()
     return poll
 
 
@@ -401,25 +379,20 @@ def record_in_room_result(data, poll_id: int):
     poll = services.record_in_room_result(
         current_api_user(), services.get_poll(poll_id), data["present"], counts
     )
-    db.session.commit()
     return poll
 
 
 @bp.post("/polls/<int:poll_id>/ballots")
 @bp.doc(**BEARER)
-@bearer_required
+@token_required
 @bp.arguments(BallotCreateSchema())
 @bp.response(201, ReceiptSchema)
 @bp.alt_response(403, description="not_eligible")
 @bp.alt_response(409, description="already_voted, poll_not_open")
 def cast_ballot(data, poll_id: int):
     """Cast one's ballot; the receipt lets the voter find it in the receipts list."""
-    # By id and token: the hot path of a meeting. cast_ballot reads the poll
-    # itself, under its lock (404 if none), and looks the token up with it.
-    receipt = services.cast_ballot(current_api_bearer(), poll_id, data["option_ids"])
-    # On PostgreSQL the ballot is committed already, by its own statement;
-    # a transaction is left only when the audit backlog was linked after it.
-    commit_if_begun()
+    poll = services.get_poll(poll_id)
+    receipt = services.cast_ballot(current_api_user(), poll, data["option_ids"])
     return {"receipt": receipt, "poll_id": poll_id}
 
 

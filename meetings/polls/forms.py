@@ -25,6 +25,8 @@ from wtforms.utils import unset_value
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from meetings.errors import ValidationFailed
+from meetings.polls.kinds import RULES, check_choice
 from meetings.polls.models import Majority, Poll, PollKind, Proposal
 from meetings.polls.services import OPTIONS_MAX, OptionSpec, PollSpec
 
@@ -165,11 +167,11 @@ class BallotForm(FlaskForm):
     def __init__(self, poll: Poll, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.option_ids.choices = [SelectChoice(o.id, o.label) for o in poll.options]
-        self.max_choices = poll.max_choices
+        self.poll = poll
 
     @staticmethod
     def for_poll(poll: Poll, *args, **kwargs) -> BallotForm:
-        form_class = MultipleBallotForm if poll.kind == PollKind.MULTIPLE else SingleBallotForm
+        form_class = MultipleBallotForm if RULES[poll.kind].several_choices else SingleBallotForm
         return form_class(poll, *args, **kwargs)
 
     @property
@@ -192,11 +194,11 @@ class MultipleBallotForm(BallotForm):
     option_ids = CheckboxesField(_l("Your choices"), coerce=int)
 
     def validate_option_ids(self, field) -> None:
-        # Asked before the confirmation step; ``cast_ballot`` checks again.
-        if not field.data:
-            raise ValidationError(_l("Please choose an option."))
-        if len(field.data) > self.max_choices:
-            raise ValidationError(_l("Choose at most %(n)d options.", n=self.max_choices))
+        # Asked before the confirmation step, by the poll kind's own rule.
+        try:
+            check_choice(self.poll, field.data or [])
+        except ValidationFailed as error:
+            raise ValidationError(error.fields["option_ids"][0]) from None
 
 
 class InRoomForm(FlaskForm):

@@ -1,11 +1,16 @@
 """Proposals, comments, polls, options, the voter roll and ballots.
 
-Ballot secrecy: a secret poll keeps *who has voted* (``poll_vote``) and *what
-was chosen* (``ballot`` + ``ballot_choice``) in separate tables with no
-column, serial id, row order or timestamp that links one to the other.
-Ballots are keyed by a random receipt code (and on SQLite stored WITHOUT ROWID,
-so their physical order is the random key's order); the audit log records that
-someone voted and when, never which ballot is theirs.
+Ballot secrecy: a poll keeps *who has voted* (``poll_vote``) apart from *what
+was chosen*. While the poll is open, each ballot waits in the ballot box
+(``pending_ballot``), keyed by its random receipt, with no voter on a secret
+poll. The close empties the box into ``ballot`` and ``ballot_choice`` in a
+random order, in a transaction of its own, so that after it no column,
+serial id, row order, timestamp or shared transaction links a voter to a
+ballot. Ballots are keyed by their receipt (and on SQLite stored WITHOUT
+ROWID, so their physical order is the random key's order); the audit log
+records that someone voted and when, never which ballot is theirs. What
+someone with the database's own rights can still see while a poll is open
+is written down in ``docs/ballot-secrecy.md``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
@@ -308,9 +314,28 @@ class PollVote(db.Model):
     user_id: Mapped[int] = mapped_column(primary_key=True)
 
 
+class PendingBallot(db.Model):
+    """A ballot cast in an open poll, waiting in the box for the count: its
+    receipt, the chosen option ids and, on a named poll only, its voter. The
+    close moves it into ``ballot`` (see the module's docstring); nothing else
+    changes or removes it (triggers, migration ``0009_ballot_box``)."""
+
+    __tablename__ = "pending_ballot"
+    __table_args__ = (
+        ForeignKeyConstraint(["poll_id"], ["poll.id"], ondelete="CASCADE"),
+        {"sqlite_with_rowid": False},
+    )
+
+    poll_id: Mapped[int] = mapped_column(primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(16), primary_key=True)
+    voter_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    option_ids: Mapped[list[int]] = mapped_column(JSON)
+
+
 class Ballot(db.Model):
-    """*What* was chosen, under a random receipt code. ``voter_id`` is filled
-    only on named polls; a secret ballot carries nothing that leads to its voter."""
+    """*What* was chosen, under a random receipt code, once the poll has
+    closed. ``voter_id`` is filled only on named polls; a secret ballot
+    carries nothing that leads to its voter."""
 
     __tablename__ = "ballot"
     __table_args__ = (

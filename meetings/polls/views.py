@@ -23,12 +23,17 @@ from meetings.errors import (
     NotEligible,
     NotFound,
     PollNotOpen,
-    ValidationFailed,
 )
-from meetings.extensions import db, login_manager
+from meetings.extensions import login_manager
 from meetings.http import handle_domain_error
 from meetings.meeting.models import AgendaItem, Meeting
-from meetings.meeting.permissions import can_manage_meeting, can_view_meeting, is_insider
+from meetings.meeting.permissions import (
+    can_manage_meeting,
+    can_view_meeting,
+    is_insider,
+    require_insider,
+    require_manager,
+)
 from meetings.polls import queries, services
 from meetings.polls.forms import (
     BallotForm,
@@ -41,7 +46,7 @@ from meetings.polls.forms import (
     in_room_form,
 )
 from meetings.polls.models import Poll, PollOption, PollStatus, Proposal
-from meetings.web import show_errors_on
+from meetings.web import refused
 
 bp = Blueprint("polls", __name__)
 
@@ -101,18 +106,8 @@ def _visible_poll(poll_id: int) -> Poll:
 
 def _managed_poll(poll_id: int) -> Poll:
     poll = _visible_poll(poll_id)
-    if not can_manage_meeting(current_user, poll.meeting):
-        abort(403)
+    require_manager(current_user, poll.meeting)
     return poll
-
-
-def _failed(error: DomainError) -> None:
-    """Undo a refused action and say why at the top of the page; refusals of
-    permission go to the error page."""
-    db.session.rollback()
-    if isinstance(error, NotAllowed):
-        raise error
-    flash(error.message, "error")
 
 
 # --- proposals and their discussion ---------------------------------------------------
@@ -122,21 +117,15 @@ def _failed(error: DomainError) -> None:
 @login_required
 def new_proposal(item_id: int):
     item = _visible_item(item_id)
-    if not is_insider(current_user, item.meeting):
-        abort(403)
+    require_insider(current_user, item.meeting)
     form = ProposalForm()
     if form.validate_on_submit():
         try:
             proposal = services.table_proposal(
                 current_user, item, form.title.data or "", form.body.data or ""
             )
-            db.session.commit()
-        except NotAllowed:
-            db.session.rollback()
-            raise
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Your proposal “%(title)s” is tabled.", title=proposal.title), "success")
             return redirect(url_for("polls.proposal", proposal_id=proposal.id))
@@ -176,13 +165,8 @@ def add_comment(proposal_id: int):
         abort(400)
     try:
         comment = services.add_comment(current_user, proposal, form.body.data or "")
-        db.session.commit()
-    except NotAllowed:
-        db.session.rollback()
-        raise
     except DomainError as error:
-        db.session.rollback()
-        show_errors_on(form, error)
+        refused(error, form)
         return _render_proposal(_visible_proposal(proposal_id), form, error.status)
     flash(_("Your comment is added."), "success")
     return redirect(
@@ -200,9 +184,8 @@ def withdraw_proposal(proposal_id: int):
     if form.validate_on_submit():
         try:
             services.withdraw_proposal(current_user, proposal)
-            db.session.commit()
         except DomainError as error:
-            _failed(error)
+            refused(error)
         else:
             flash(_("Your proposal is withdrawn; it stays on the page, marked so."), "info")
         return redirect(url_for("polls.proposal", proposal_id=proposal_id))
@@ -218,15 +201,13 @@ def hide_comment(comment_id: int):
     proposal = comment.proposal
     meeting = proposal.agenda_item.meeting
     _announced(meeting)
-    if not can_manage_meeting(current_user, meeting):
-        abort(403)
+    require_manager(current_user, meeting)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
             services.hide_comment(current_user, comment)
-            db.session.commit()
         except DomainError as error:
-            _failed(error)
+            refused(error)
         else:
             flash(_("The comment is hidden. It is kept, and shown as hidden."), "info")
         return redirect(
@@ -245,19 +226,13 @@ def hide_comment(comment_id: int):
 def new_poll(item_id: int):
     item = services.get_agenda_item(item_id)
     _announced(item.meeting)
-    if not can_manage_meeting(current_user, item.meeting):
-        abort(403)
+    require_manager(current_user, item.meeting)
     form = PollForm(queries.active_proposals(item))
     if form.validate_on_submit():
         try:
             poll = services.create_poll(current_user, item, form.spec())
-            db.session.commit()
-        except NotAllowed:
-            db.session.rollback()
-            raise
         except DomainError as error:
-            db.session.rollback()
-            show_errors_on(form, error)
+            refused(error, form)
         else:
             flash(_("Poll “%(title)s” created. Open it when the vote begins.", title=poll.title))
             return redirect(url_for("polls.show", poll_id=poll.id))
@@ -344,9 +319,8 @@ def open_poll(poll_id: int):
         abort(400)
     try:
         poll = services.open_poll(current_user, poll)
-        db.session.commit()
     except DomainError as error:
-        _failed(error)
+        refused(error)
         return _render_poll(_visible_poll(poll_id), status=error.status)
     if poll.in_room:
         flash(_("The poll is open: count the hands, then enter the counts below."), "success")
@@ -371,9 +345,8 @@ def close_poll(poll_id: int):
     if form.validate_on_submit():
         try:
             services.close_poll(current_user, poll)
-            db.session.commit()
         except DomainError as error:
-            _failed(error)
+            refused(error)
             return _render_poll(_visible_poll(poll_id), status=error.status)
         flash(_("The poll is closed and counted."), "success")
         return redirect(url_for("polls.show", poll_id=poll_id))
@@ -398,14 +371,9 @@ def in_room(poll_id: int):
         return _render_poll(poll, form, 422)
     try:
         services.record_in_room_result(current_user, poll, form.present.data, in_room_counts(form))
-        db.session.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        show_errors_on(form, error)
-        return _render_poll(_visible_poll(poll_id), form, error.status)
     except DomainError as error:
-        _failed(error)
-        return _render_poll(_visible_poll(poll_id), status=error.status)
+        refused(error, form if error.fields else None)
+        return _render_poll(_visible_poll(poll_id), form, error.status)
     flash(_("The counts are entered and the poll is closed."), "success")
     return redirect(url_for("polls.show", poll_id=poll_id))
 
@@ -461,6 +429,13 @@ def _refusal(poll: Poll, posting: bool):
     return None
 
 
+_REFUSAL_REASONS = {
+    NotEligible: "not_eligible",
+    AlreadyVoted: "already_voted",
+    PollNotOpen: "not_open",
+}
+
+
 def _render_ballot(poll: Poll, form: BallotForm, status: int = 200):
     return render_template("polls/ballot.html", poll=poll, meeting=poll.meeting, form=form), status
 
@@ -508,19 +483,14 @@ def cast(poll_id: int):
         )
     try:
         receipt = services.cast_ballot(current_user, poll, form.chosen)
-        db.session.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        show_errors_on(form, error)
-        return _render_ballot(_visible_poll(poll_id), form, error.status)
-    except (NotEligible, AlreadyVoted, PollNotOpen) as error:
-        db.session.rollback()
+    except DomainError as error:
+        refused(error, form)
         poll = _visible_poll(poll_id)
-        reason = {
-            NotEligible: "not_eligible",
-            AlreadyVoted: "already_voted",
-            PollNotOpen: "closed" if poll.status == PollStatus.CLOSED else "not_open",
-        }[type(error)]
+        reason = _REFUSAL_REASONS.get(type(error))
+        if reason is None:  # the choice: its problem is shown next to it
+            return _render_ballot(poll, form, error.status)
+        if reason == "not_open" and poll.status == PollStatus.CLOSED:
+            reason = "closed"
         return _refused(poll, reason, error.message, error.status)
     _remember_receipt(poll, receipt)
     return redirect(url_for("polls.vote", poll_id=poll_id))

@@ -1,0 +1,182 @@
+"""Ballots: casting one, the ballot box, receipts.
+
+``cast_ballot`` is the one way a ballot is cast, from the web form and the
+API alike. In the request's transaction it checks the poll's state, the
+voter's place on the roll and the choices against the poll's kind
+(``meetings.polls.kinds``), then writes the voter's line on the roll
+(``poll_vote``: its primary key is "one ballot per voter", whatever the
+number of processes) and the ballot into the box (``pending_ballot``), with
+an audit entry saying who voted when, never what.
+
+Casting and closing meet at the poll's ballot box lock (``hold_ballot_box``):
+on PostgreSQL each ballot holds it shared until its commit, the close takes
+it exclusively, so the close waits for the ballots under way and the ballots
+arriving meanwhile wait for the close, then find the poll closed. (An
+advisory lock queues fairly; a row lock shared by a steady stream of ballots
+could keep a close waiting.) SQLite runs one writer at a time (``BEGIN
+IMMEDIATE``, see ``meetings.database``), which gives the same order.
+
+The close empties the box into ``ballot`` and ``ballot_choice`` in a random
+order (``empty_ballot_box``): see ``meetings.polls.models`` and
+docs/ballot-secrecy.md for what that keeps secret.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from auth.models import User
+from meetings.audit.services import record
+from meetings.errors import AlreadyVoted, Conflict, NotAllowed, NotEligible, PollNotOpen
+from meetings.extensions import db
+from meetings.meeting.permissions import require_manager
+from meetings.polls.kinds import check_choice
+from meetings.polls.models import (
+    Ballot,
+    BallotChoice,
+    PendingBallot,
+    Poll,
+    PollStatus,
+    PollVote,
+    PollVoter,
+)
+
+# Unambiguous characters for receipts read out by elderly voters (no 0/O, 1/I).
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+RECEIPT_LENGTH = 10
+# The first key of the poll's advisory lock (two-key form): "SLPL" in ASCII.
+POLL_LOCK_CLASS = 0x534C504C
+
+
+def new_receipt() -> str:
+    # 32 letters: the low five bits of a random byte pick one, all alike.
+    return "".join(RECEIPT_ALPHABET[byte & 31] for byte in secrets.token_bytes(RECEIPT_LENGTH))
+
+
+def hold_ballot_box(poll_id: int, *, exclusive: bool) -> None:
+    """Take the poll's ballot box lock until the transaction ends: shared to
+    cast a ballot, exclusive to close (PostgreSQL; see the module)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: the transaction is the only writer already
+    lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    db.session.execute(select(lock(POLL_LOCK_CLASS, poll_id)))
+
+
+def cast_ballot(voter: User, poll: Poll, option_ids: Sequence[int]) -> str:
+    """Cast the voter's ballot in the poll; returns its receipt code."""
+    hold_ballot_box(poll.id, exclusive=False)
+    db.session.refresh(poll, ["status"])  # as it is now that a close cannot be under way
+    if poll.in_room:
+        raise Conflict(_("This is a show of hands in the room: there is nothing to cast online."))
+    if poll.status != PollStatus.OPEN:
+        raise PollNotOpen(_("This poll is not open for voting."))
+    if not is_eligible(voter, poll):
+        raise NotEligible(_("You are not among the eligible voters of this poll."))
+    chosen = check_choice(poll, option_ids)
+    if has_voted(voter, poll):
+        raise AlreadyVoted(_("You have already voted in this poll."))
+    db.session.add(PollVote(poll_id=poll.id, user_id=voter.id))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same voter's other request got in first (and committed meanwhile).
+        raise AlreadyVoted(_("You have already voted in this poll.")) from None
+    receipt = new_receipt()
+    while db.session.get(PendingBallot, (poll.id, receipt)) is not None:
+        receipt = new_receipt()  # drawn twice in one poll: rare, but draw again
+    db.session.add(
+        PendingBallot(
+            poll_id=poll.id,
+            receipt=receipt,
+            voter_id=None if poll.secret else voter.id,
+            option_ids=chosen,
+        )
+    )
+    record(voter, "ballot.cast", poll)  # who and when, never what
+    db.session.flush()
+    return receipt
+
+
+@dataclass(frozen=True)
+class Count:
+    ballots: int
+    votes: dict[int, int]  # by option id
+
+
+def empty_ballot_box(poll: Poll) -> Count:
+    """At the close (the poll already marked closed, its box locked): move
+    the poll's ballots from the box into ``ballot`` and ``ballot_choice`` in
+    a random order, then count the poll's ballots."""
+    waiting = list(
+        db.session.scalars(select(PendingBallot).where(PendingBallot.poll_id == poll.id))
+    )
+    secrets.SystemRandom().shuffle(waiting)  # in no order that the casting had
+    db.session.add_all(
+        Ballot(
+            poll_id=poll.id,
+            receipt=pending.receipt,
+            voter_id=pending.voter_id,
+            choices=[BallotChoice(option_id=option_id) for option_id in pending.option_ids],
+        )
+        for pending in waiting
+    )
+    db.session.flush()
+    db.session.execute(delete(PendingBallot).where(PendingBallot.poll_id == poll.id))
+    ballots = db.session.scalar(
+        select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id)
+    )
+    votes = db.session.execute(
+        select(BallotChoice.option_id, func.count())
+        .where(BallotChoice.poll_id == poll.id)
+        .group_by(BallotChoice.option_id)
+    )
+    return Count(ballots or 0, {option_id: n for option_id, n in votes})
+
+
+def has_voted(user: User | None, poll: Poll) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.get(PollVote, (poll.id, user.id)) is not None
+
+
+def is_eligible(user: User | None, poll: Poll) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.get(PollVoter, (poll.id, user.id)) is not None
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    receipt: str
+    option_ids: list[int]
+
+
+def receipts(poll: Poll) -> list[ReceiptLine]:
+    """Every counted ballot by receipt code, so each voter can find theirs."""
+    ballots = db.session.scalars(
+        db.select(Ballot)
+        .where(Ballot.poll_id == poll.id)
+        .order_by(Ballot.receipt)
+        .options(db.selectinload(Ballot.choices))
+    )
+    return [ReceiptLine(b.receipt, [c.option_id for c in b.choices]) for b in ballots]
+
+
+def named_votes(actor: User, poll: Poll) -> list[tuple[User, list[int]]]:
+    """Who voted what, on a named poll, for the secretary."""
+    require_manager(actor, poll.meeting)
+    if poll.secret:
+        raise NotAllowed(_("This poll is secret: nobody can see who voted what."))
+    ballots = db.session.scalars(
+        db.select(Ballot)
+        .where(Ballot.poll_id == poll.id)
+        .options(db.selectinload(Ballot.choices), db.joinedload(Ballot.voter))
+    )
+    lines = [(b.voter, [c.option_id for c in b.choices]) for b in ballots if b.voter is not None]
+    return sorted(lines, key=lambda line: line[0].display_name)
