@@ -1,6 +1,7 @@
 """Records kept as written: the database itself refuses to change or delete
 audit entries, ballots (with their choices and the voter roll) and published
-minutes, whoever asks (triggers of migration 0007, on SQLite and PostgreSQL)."""
+minutes, whoever asks (triggers of migrations 0007 and 0008, on SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -50,13 +51,35 @@ def voted_poll(db, make_meeting, make_member, secretary, in_request):
 def test_audit_entries_cannot_be_changed_or_deleted(db, make_user):
     user = make_user()
     entry = record(user, "user.password_changed", user)
-    db.session.flush()
+    db.session.commit()
+    assert entry.seq is not None  # linked
 
     _refused(db, "UPDATE audit_entry SET action = 'user.registered' WHERE id = :id", id=entry.id)
     _refused(db, "UPDATE audit_entry SET hash = prev_hash WHERE id = :id", id=entry.id)
     _refused(db, "DELETE FROM audit_entry WHERE id = :id", id=entry.id)
     assert db.session.scalar(
         text("SELECT action FROM audit_entry WHERE id = :id"), {"id": entry.id}
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_entry SET seq = seq + 100 WHERE id = :id",
+        "UPDATE audit_entry SET seq = NULL, prev_hash = NULL, hash = NULL WHERE id = :id",
+    ],
+)
+def test_a_linked_entry_keeps_its_place_in_the_chain(db, make_user, statement):
+    user = make_user()
+    entry = record(user, "user.password_changed", user)
+    db.session.commit()
+    seq = entry.seq
+
+    _refused(db, statement, id=entry.id)
+
+    assert (
+        db.session.scalar(text("SELECT seq FROM audit_entry WHERE id = :id"), {"id": entry.id})
+        == seq
     )
 
 
@@ -107,7 +130,7 @@ def test_a_refusal_reaching_a_request_is_a_conflict_not_a_server_error(
 def test_the_refusal_maps_to_a_plain_message(app, db, make_user):
     user = make_user()
     entry = record(user, "user.password_changed", user)
-    db.session.flush()
+    db.session.commit()
     error = _refused(db, "DELETE FROM audit_entry WHERE id = :id", id=entry.id)
 
     with app.test_request_context("/api/v1/anything", headers={"Accept-Language": "en"}):

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from meetings.audit.services import seal_pending, verify_chain
+from meetings.audit.services import SEAL_BATCH, seal, verify_chain
 from meetings.extensions import db
 
 audit_cli = AppGroup("audit", help="The append-only audit log.")
@@ -15,12 +15,12 @@ audit_cli = AppGroup("audit", help="The append-only audit log.")
 
 @audit_cli.command("verify")
 def verify_command() -> None:
-    """Check every entry's hash and link, in id order.
+    """Check every entry's hash and link, in chain order.
 
     Prints "ok N entries" and the last entry's id and hash (keep them: an
     entry cut off the end leaves a shorter chain that still checks out), or
     names the first broken entry and exits with status 1. Entries written
-    moments ago may not be linked yet (PostgreSQL): they are counted apart.
+    moments ago may not be linked yet: they are counted apart.
     """
     report = verify_chain()
     if report.ok:
@@ -38,11 +38,17 @@ def verify_command() -> None:
 
 @audit_cli.command("seal")
 def seal_command() -> None:
-    """Link the entries written unsealed under concurrent writers (PostgreSQL).
+    """Link the entries not linked yet into the chain.
 
-    The app links them itself as soon as a writer finds itself alone; this
-    waits for the writers in progress and links whatever is left.
+    A transaction that writes entries links the backlog as it commits, unless
+    another one is linking at that moment (PostgreSQL); this waits for the
+    lock and links whatever is left, a batch per transaction.
     """
-    sealed = seal_pending(db.session.connection())
-    db.session.commit()
-    click.echo(f"Linked {sealed} entries.")
+    total = 0
+    while True:
+        linked = seal(db.session.connection(), wait=True) or 0
+        db.session.commit()
+        total += linked
+        if linked < SEAL_BATCH:  # nothing was left after these
+            break
+    click.echo(f"Linked {total} entries.")

@@ -1,12 +1,14 @@
 """The append-only audit log: who did what, when.
 
-Each entry carries ``prev_hash``, the ``hash`` of the entry before it (sixty-four
-zeros for the first), and its own ``hash`` over that and its content, so an
-entry changed, removed or slipped in afterwards breaks the chain at that point
-(``flask --app wsgi audit verify``). ``prev_hash`` is unique: two entries
-claiming the same predecessor, a fork, cannot both be written. Database
-triggers (migration ``0007_integrity``) refuse DELETE, and every UPDATE but
-the one that links an entry written unsealed. See :mod:`meetings.audit.services`
+An entry is written unsealed and linked into the hash chain soon after: it
+then gets ``seq``, its place in the chain, ``prev_hash``, the ``hash`` of the
+entry before it (sixty-four zeros for the first), and its own ``hash`` over
+that and its content, so an entry changed, removed or slipped in afterwards
+breaks the chain at that point (``flask --app wsgi audit verify``). ``seq``
+and ``prev_hash`` are unique: two entries claiming the same place or the same
+predecessor, a fork, cannot both be written. Database triggers (migrations
+``0007_integrity`` and ``0008_audit_seq``) refuse DELETE, and every UPDATE
+but the one that links an unsealed entry. See :mod:`meetings.audit.services`
 for how entries are appended and linked.
 """
 
@@ -35,7 +37,8 @@ class AuditEntry(db.Model):
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # hex SHA-256 digests, see meetings.audit.services.entry_hash; both NULL
-    # while the entry waits to be linked (PostgreSQL, under concurrent writers)
+    # The place in the chain, from 1, and hex SHA-256 digests (see
+    # meetings.audit.services.entry_hash): all three NULL until it is linked.
+    seq: Mapped[int | None] = mapped_column(unique=True, index=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     hash: Mapped[str | None] = mapped_column(String(64))
