@@ -94,8 +94,12 @@ def test_a_linked_entry_keeps_its_place_in_the_chain(db, make_user, statement):
         "DELETE FROM poll_vote WHERE poll_id = :poll",
     ],
 )
-def test_ballots_and_the_voter_roll_cannot_be_changed_or_deleted(db, voted_poll, statement):
+def test_ballots_and_the_voter_roll_cannot_be_changed_or_deleted(
+    db, voted_poll, secretary, statement
+):
     _meeting, _item, poll = voted_poll
+    poll_services.close_poll(secretary, poll)  # the box emptied into the ballot tables
+    db.session.flush()
     _refused(db, statement, poll=poll.id)
     assert (
         db.session.scalar(
@@ -103,6 +107,21 @@ def test_ballots_and_the_voter_roll_cannot_be_changed_or_deleted(db, voted_poll,
         )
         == 2
     )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE pending_ballot SET option_ids = option_ids WHERE poll_id = :poll",
+        "UPDATE pending_ballot SET voter_id = NULL WHERE poll_id = :poll",
+        "DELETE FROM pending_ballot WHERE poll_id = :poll",
+    ],
+)
+def test_ballots_in_the_box_stay_as_cast_until_the_close(db, voted_poll, statement):
+    _meeting, _item, poll = voted_poll
+    _refused(db, statement, poll=poll.id)
+    count = "SELECT count(*) FROM pending_ballot WHERE poll_id = :poll"
+    assert db.session.scalar(text(count), {"poll": poll.id}) == 2
 
 
 def test_a_poll_with_ballots_cannot_be_deleted_with_them(db, voted_poll):
@@ -197,7 +216,7 @@ def test_a_meeting_with_published_minutes_cannot_be_deleted(db, minutes, secreta
     _refused(db, "DELETE FROM meeting WHERE id = :id", id=minutes.meeting_id)
 
 
-@pytest.mark.parametrize("table", ["audit_entry", "ballot", "poll_vote"])
+@pytest.mark.parametrize("table", ["audit_entry", "ballot", "pending_ballot", "poll_vote"])
 def test_postgresql_refuses_truncating_kept_records(db, table):
     if db.session.connection().dialect.name != "postgresql":
         pytest.skip("SQLite has no TRUNCATE")

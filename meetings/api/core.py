@@ -89,7 +89,7 @@ SHARED_ERRORS = {
 
 api = ShangliangApi(
     spec_kwargs={
-        "info": {"description": "有事好商量 — the JSON API of Shangliang. See API.md."},
+        "info": {"description": "有事好商量 — the JSON API of Shangliang. See docs/api.md."},
         "servers": [{"url": "/"}],
         "extra_plugins": [ErrorResponses()],
     }
