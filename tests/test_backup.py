@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ballot_store import stored_ballots
 from conftest import _on_postgres, _postgres_database
 from flask_migrate import upgrade
 from live_server import HOST, Server, meeting_in_progress
@@ -95,28 +96,30 @@ def run_cli(app, *args: str):
 
 
 def counts(url: str, poll_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per poll: its ballots (in the box or counted), their choices, the roll
+    and the audit entries of ballots cast."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return {
-                poll_id: {
-                    table: connection.execute(
-                        text(f"SELECT count(*) FROM {table} WHERE poll_id = :poll"),  # noqa: S608
+            found = {}
+            for poll_id in poll_ids:
+                ballots = stored_ballots(connection, poll_id)
+                found[poll_id] = {
+                    "ballot": len(ballots),
+                    "ballot_choice": sum(len(chosen) for _voter, chosen in ballots.values()),
+                    "poll_vote": connection.execute(
+                        text("SELECT count(*) FROM poll_vote WHERE poll_id = :poll"),
                         {"poll": poll_id},
-                    ).scalar_one()
-                    for table in ("ballot", "ballot_choice", "poll_vote")
-                }
-                | {
+                    ).scalar_one(),
                     "audited": connection.execute(
                         text(
                             "SELECT count(*) FROM audit_entry"
                             " WHERE action = 'ballot.cast' AND object_id = :poll"
                         ),
                         {"poll": poll_id},
-                    ).scalar_one()
+                    ).scalar_one(),
                 }
-                for poll_id in poll_ids
-            }
+            return found
     finally:
         engine.dispose()
 
