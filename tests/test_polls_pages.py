@@ -861,12 +861,12 @@ def _snapshot() -> tuple:
 def test_a_browser_keeps_its_last_receipts_only(app):
     with app.test_request_context():
         for poll_id in range(1, 26):
-            views._remember_receipt(Poll(id=poll_id), f"R{poll_id:09d}")
-        kept = views._my_receipts()
+            views.remember_receipt(Poll(id=poll_id), f"R{poll_id:09d}")
+        kept = views.receipts_kept()
         assert len(kept) == views.RECEIPTS_KEPT
         assert min(kept) == 6 and kept[25] == "R000000025"
-        views._remember_receipt(Poll(id=7), "AGAIN00007")
-        assert list(views._my_receipts())[-1] == 7
+        views.remember_receipt(Poll(id=7), "AGAIN00007")
+        assert list(views.receipts_kept())[-1] == 7
 
 
 def test_residents_see_proposals_and_results_once_the_minutes_are_published(

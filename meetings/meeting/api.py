@@ -44,7 +44,7 @@ from meetings.meeting.permissions import (
     is_insider,
     require_attendee_or_manager,
     require_manager,
-    require_secretary_somewhere,
+    require_meeting_creator,
 )
 from meetings.meeting.services import agenda as agenda_services
 from meetings.meeting.services import meetings as meeting_services
@@ -349,7 +349,7 @@ def _attendee_or_manager(user: User, meeting_id: int, user_id: int) -> None:
 
 @bp.post("/meetings")
 @bp.doc(**BEARER)
-@permission_required(require_secretary_somewhere)
+@permission_required(require_meeting_creator)
 @bp.arguments(MeetingCreateSchema)
 @bp.response(201, MeetingSchema)
 def create_meeting(data):

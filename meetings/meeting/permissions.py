@@ -65,15 +65,16 @@ def require_deliberation_visible(user: User | None, meeting: Meeting) -> None:
         raise NotAllowed(_("Only the meeting's attendees and its secretary may see this."))
 
 
-def require_secretary_somewhere(user: User | None) -> None:
-    """Creating a meeting: which community, the form or body says."""
-    if not permissions.manages_any_community(user):
-        raise NotAllowed(_("Only the community's secretary may create meetings."))
-
-
-def require_meeting_creator(user: User | None, community: Community) -> None:
-    """Creating a meeting in this community (its secretary, or an administrator)."""
-    if not permissions.can_manage(user, community):
+def require_meeting_creator(user: User | None, community: Community | None = None) -> None:
+    """Creating a meeting in this community (its secretary, or an
+    administrator); without a community (the API, before the body names it),
+    in some community."""
+    allowed = (
+        permissions.can_manage(user, community)
+        if community is not None
+        else permissions.manages_any_community(user)
+    )
+    if not allowed:
         raise NotAllowed(_("Only the community's secretary may create meetings."))
 
 

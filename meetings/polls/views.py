@@ -381,7 +381,7 @@ def in_room(poll_id: int):
 # --- the ballot -----------------------------------------------------------------------
 
 
-def _my_receipts() -> dict[int, str]:
+def receipts_kept() -> dict[int, str]:
     """Receipts of the ballots cast in this browser session, by poll id."""
     kept = session.get("poll_receipts")
     if not isinstance(kept, list):
@@ -389,9 +389,9 @@ def _my_receipts() -> dict[int, str]:
     return {pair[0]: pair[1] for pair in kept if isinstance(pair, list) and len(pair) == 2}
 
 
-def _remember_receipt(poll: Poll, receipt: str) -> None:
+def remember_receipt(poll: Poll, receipt: str) -> None:
     # A list, oldest first: the session's JSON keeps a list's order (not a dict's).
-    kept = [(k, v) for k, v in _my_receipts().items() if k != poll.id]
+    kept = [(k, v) for k, v in receipts_kept().items() if k != poll.id]
     kept.append((poll.id, receipt))
     session["poll_receipts"] = [list(pair) for pair in kept[-RECEIPTS_KEPT:]]
     session["poll_just_voted"] = poll.id
@@ -404,7 +404,7 @@ def _refused(poll: Poll, reason: str, message: str, status: int):
         meeting=poll.meeting,
         reason=reason,
         message=message,
-        receipt=_my_receipts().get(poll.id),
+        receipt=receipts_kept().get(poll.id),
         has_voted=services.has_voted(current_user, poll),
     ), status
 
@@ -454,7 +454,7 @@ def vote(poll_id: int):
             "polls/voted.html",
             poll=poll,
             meeting=poll.meeting,
-            receipt=_my_receipts().get(poll.id),
+            receipt=receipts_kept().get(poll.id),
             just_voted=session.pop("poll_just_voted", None) == poll.id,
         )
     return _render_ballot(poll, BallotForm.for_poll(poll, formdata=None))
@@ -492,7 +492,7 @@ def cast(poll_id: int):
         if reason == "not_open" and poll.status == PollStatus.CLOSED:
             reason = "closed"
         return _refused(poll, reason, error.message, error.status)
-    _remember_receipt(poll, receipt)
+    remember_receipt(poll, receipt)
     return redirect(url_for("polls.vote", poll_id=poll_id))
 
 
@@ -524,7 +524,7 @@ def result(poll_id: int):
         item=poll.agenda_item,
         rows=result_rows(poll),
         is_manager=can_manage_meeting(current_user, poll.meeting),
-        receipt=_my_receipts().get(poll.id),
+        receipt=receipts_kept().get(poll.id),
     )
 
 
@@ -542,5 +542,5 @@ def receipts(poll_id: int):
         poll=poll,
         meeting=poll.meeting,
         lines=lines,
-        mine=_my_receipts().get(poll.id),
+        mine=receipts_kept().get(poll.id),
     )
