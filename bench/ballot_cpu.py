@@ -2,7 +2,6 @@
 
     .venv/bin/python bench/ballot_cpu.py [--db sqlite|postgres] [--voters 300]
                                          [--rounds 5] [--profile ballot.prof]
-                                         [--group N]
 
 Builds the same meeting as ``bench/vote_load.py`` (a fresh database, voters
 holding API tokens), then, in this one process, sends every voter's
@@ -12,12 +11,9 @@ this process and, on PostgreSQL, of the server process serving it: the
 smallest over the rounds (the steadiest figure on a busy machine) and the
 median. ``--profile`` writes a cProfile of the rounds (CPU time) to the file,
 for ``python -m pstats`` or snakeviz. No HTTP server and no concurrency: what
-is left is the app's own work per ballot.
-
-``--group N`` (PostgreSQL) leaves out the HTTP layer: the ballots go to the
-database ``N`` at a time, as the ballots reaching one worker together do
-under a burst (``meetings.polls.services._cast_group``; 1: one statement per
-ballot), to show what a group saves per ballot.
+is left is the app's own work per ballot (``cast_ballot``'s transaction
+and the request around it; the ballots wait in the ballot box, the polls are
+not closed).
 """
 
 from __future__ import annotations
@@ -51,41 +47,12 @@ def ballot_environs(setup: vote_load.Setup, poll: vote_load.OpenPoll) -> list[di
     return environs
 
 
-def group_ballots(setup: vote_load.Setup, poll: vote_load.OpenPoll) -> list:
-    from auth.services import Bearer
-    from meetings.polls.services import _GroupBallot
-
-    return [
-        _GroupBallot(
-            poll.id, Bearer(token).token_hash(), [poll.option_ids[n % len(poll.option_ids)]]
-        )
-        for n, token in enumerate(setup.voter_tokens)
-    ]
-
-
-def grouped_caster(app, size: int, statuses: Counter):
-    """Cast the ballots ``size`` at a time, as a worker's group does."""
-    from meetings.polls.services import _cast_group
-
-    def cast(ballots: list) -> None:
-        with app.test_request_context():
-            for start in range(0, len(ballots), size):
-                for outcome in _cast_group(ballots[start : start + size]):
-                    voted = not isinstance(outcome, Exception) and outcome[0].voted
-                    statuses["201 CREATED" if voted else f"refused: {outcome}"] += 1
-
-    return cast
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--voters", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the rounds here")
-    parser.add_argument(
-        "--group", type=int, help="PostgreSQL: cast N ballots per statement, without HTTP"
-    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("TEST_DATABASE_URL") or vote_load.DEFAULT_POSTGRES_URL,
@@ -94,8 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.voters < 1 or args.rounds < 1:
         parser.error("--voters and --rounds must be at least 1")
-    if args.group is not None and (args.group < 1 or args.db != "postgres"):
-        parser.error("--group needs --db postgres and a group of at least 1")
 
     statuses: Counter = Counter()
 
@@ -117,19 +82,15 @@ def main(argv: list[str] | None = None) -> int:
                 b"".join(body)
                 body.close()
 
-        if args.group is None:
-            cast, make_ballots = send, ballot_environs
-        else:
-            cast, make_ballots = grouped_caster(app, args.group, statuses), group_ballots
-        cast(make_ballots(setup, polls[0]))  # warm up: caches, prepared statements
+        send(ballot_environs(setup, polls[0]))  # warm up: caches, connections
         database_pids = vote_load.database_pids(url)
         app_ms, database_ms = [], []
         for poll in polls[1:]:
-            environs = make_ballots(setup, poll)
+            environs = ballot_environs(setup, poll)
             before = time.process_time(), vote_load.cpu_seconds(database_pids)
             if profiler is not None:
                 profiler.enable()
-            cast(environs)
+            send(environs)
             if profiler is not None:
                 profiler.disable()
             after = time.process_time(), vote_load.cpu_seconds(database_pids)
@@ -141,10 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             db.engine.dispose()
 
     wrong = {status: n for status, n in statuses.items() if not status.startswith("201")}
-    grouped = f", {args.group} per statement, no HTTP" if args.group is not None else ""
     print(
         f"{args.db}: {args.rounds} round(s) of {args.voters} ballots, one process, no server"
-        f"{grouped}{' (profiled: slower)' if profiler else ''}"
+        f"{' (profiled: slower)' if profiler else ''}"
     )
     print(
         f"  app CPU per ballot   min {min(app_ms):.2f} ms, median {statistics.median(app_ms):.2f}"

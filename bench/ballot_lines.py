@@ -1,0 +1,271 @@
+"""The number of application lines on the ballot path (issue 13).
+
+    .venv/bin/python bench/ballot_lines.py [--db sqlite|postgres] [--files]
+
+Builds, in a fresh database (a temporary SQLite file, or with ``--db
+postgres`` a PostgreSQL database created next to ``--postgres-url`` and
+dropped afterwards), a meeting in progress with an open named yes/no/abstain
+poll and two voters holding API tokens. One voter's ballot warms the app up
+(imports, caches, pooled connections); then the other's
+``POST /api/v1/polls/{id}/ballots`` goes through the app's WSGI callable in
+this process under ``sys.settrace``. It prints the distinct source lines run
+in the project's own code — the files under ``meetings/`` and ``auth/`` of
+the tree ``meetings`` is imported from — by file and in total, and the number
+of distinct project functions called. Only the ballot's request is traced:
+not the set-up, not the close.
+
+It sets up with APIs that exist both before and after the voting-core
+rewrite (``auth.services.issue_token``, ``meetings.meeting.services``,
+``meetings.polls.services.PollSpec/create_poll/open_poll``) and casts over
+HTTP, so it runs unchanged in an older checkout for the "before" figure:
+
+    git worktree add /tmp/before 1cf1aa8
+    cp bench/ballot_lines.py /tmp/before/bench/
+    cd /tmp/before && /work/main/.venv/bin/python bench/ballot_lines.py --db postgres
+
+It imports ``meetings`` from the tree it lies in (printed first, to check).
+Exit status: 1 if a ballot was not answered 201.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the tree this script lies in, before any installed one
+
+SECRET_KEY = "bench-secret-key-not-for-production"  # noqa: S105 — a throwaway app
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, postgres_url: str, directory: Path) -> Iterator[str]:
+    """A new empty database, removed afterwards (as in ``vote_load.py``)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / f'ballot-lines-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_url)
+    name = f"shangliang_bench_{uuid.uuid4().hex[:12]}"
+    admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def app_for(database_url: str):
+    from meetings import create_app
+
+    return create_app(
+        {
+            "SECRET_KEY": SECRET_KEY,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": None,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+
+
+def prepare(database_url: str) -> tuple[int, list[int], list[str]]:
+    """Migrate the database; build a meeting in progress with two voters
+    holding tokens and an open named poll. Returns the poll's id, its option
+    ids and the voters' tokens."""
+    from flask_migrate import upgrade
+
+    from auth import services as auth_services
+    from auth.models import Community, Membership, User
+    from meetings.dbtypes import utcnow
+    from meetings.extensions import db
+    from meetings.meeting import services as meeting_services
+    from meetings.meeting.models import MeetingStatus
+    from meetings.polls import services as poll_services
+
+    app = app_for(database_url)
+    with app.app_context():
+        upgrade()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        community = Community(name="压测社区", street="中兴街道", district="开发区")
+        secretary = User(username="bench-sec", display_name="林书记")
+        secretary.set_password("bench-password-1")
+        db.session.add_all([community, secretary])
+        db.session.add(Membership(user=secretary, community=community, is_secretary=True))
+        voters = []
+        for number in range(2):
+            user = User(username=f"voter{number:05d}", display_name=f"居民代表{number}")
+            user.set_password("bench-password-1")
+            db.session.add_all([user, Membership(user=user, community=community)])
+            voters.append(user)
+        db.session.flush()
+        starts_at = utcnow() + timedelta(days=1)
+        meeting = meeting_services.create_meeting(
+            secretary,
+            community,
+            title="飞马转盘中心路拥堵协商议事会",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=2),
+            location="社区活动室",
+        )
+        meeting_services.invite(
+            secretary, meeting, [meeting_services.Invitation(u, "resident_rep") for u in voters]
+        )
+        item = meeting_services.add_agenda_item(secretary, meeting, "中心路设置道闸")
+        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.SCHEDULED)
+        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.IN_PROGRESS)
+        poll = poll_services.create_poll(
+            secretary,
+            item,
+            poll_services.PollSpec(title="是否设置道闸", kind="yes_no_abstain", secret=False),
+        )
+        poll_services.open_poll(secretary, poll)
+        tokens = [auth_services.issue_token(user)[0] for user in voters]
+        prepared = poll.id, [option.id for option in poll.options], tokens
+        db.session.commit()
+        db.engine.dispose()
+    return prepared
+
+
+class Tracer:
+    """Records the lines run and the functions called in the given source
+    directories, in the thread that starts it (and any thread started
+    meanwhile)."""
+
+    def __init__(self, directories: list[Path]) -> None:
+        self.prefixes = tuple(str(d) + os.sep for d in directories)
+        self.lines: set[tuple[str, int]] = set()
+        self.functions: set[tuple[str, int, str]] = set()
+        self._ours: dict[str, bool] = {}
+
+    def _is_ours(self, filename: str) -> bool:
+        ours = self._ours.get(filename)
+        if ours is None:
+            ours = self._ours[filename] = os.path.realpath(filename).startswith(self.prefixes)
+        return ours
+
+    def _global(self, frame, event, arg):
+        code = frame.f_code
+        if not self._is_ours(code.co_filename):
+            return None  # no line events in others' code
+        self.functions.add((code.co_filename, code.co_firstlineno, code.co_name))
+        return self._local
+
+    def _local(self, frame, event, arg):
+        if event == "line":
+            self.lines.add((frame.f_code.co_filename, frame.f_lineno))
+        return self._local
+
+    @contextlib.contextmanager
+    def tracing(self) -> Iterator[None]:
+        threading.settrace(self._global)
+        sys.settrace(self._global)
+        try:
+            yield
+        finally:
+            sys.settrace(None)
+            threading.settrace(None)  # type: ignore[arg-type]
+
+
+def ballot(app, poll_id: int, option_id: int, token: str) -> tuple[int, bytes]:
+    """One ballot through the WSGI callable, as gunicorn would hand it over."""
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(
+        path=f"/api/v1/polls/{poll_id}/ballots",
+        method="POST",
+        data=json.dumps({"option_ids": [option_id]}).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Accept-Language": "en",
+            "Authorization": f"Bearer {token}",
+        },
+    ).get_environ()
+    statuses: list[str] = []
+    body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    try:
+        content = b"".join(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+    return int(statuses[0].split()[0]), content
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES_URL,
+        help="a database on the server where a fresh one is created (and dropped)",
+    )
+    parser.add_argument(
+        "--files", action="store_true", help="also list the lines run, file by file"
+    )
+    args = parser.parse_args(argv)
+
+    import auth
+    import meetings
+
+    packages = [Path(meetings.__file__).resolve().parent, Path(auth.__file__).resolve().parent]
+    tree = packages[0].parent
+    print(f"meetings imported from {meetings.__file__}", file=sys.stderr)
+
+    with (
+        tempfile.TemporaryDirectory(prefix="ballot-lines-") as tmp,
+        fresh_database(args.db, args.postgres_url, Path(tmp)) as url,
+    ):
+        poll_id, option_ids, tokens = prepare(url)
+        app = app_for(url)
+        warm = ballot(app, poll_id, option_ids[0], tokens[0])  # imports, caches, connections
+        tracer = Tracer(packages)
+        with tracer.tracing():
+            traced = ballot(app, poll_id, option_ids[1], tokens[1])
+        from meetings.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+
+    by_file = Counter(
+        os.path.relpath(os.path.realpath(filename), tree) for filename, _line in tracer.lines
+    )
+    functions = tracer.functions
+    named = {f for f in functions if not f[2].startswith("<")}
+    print(f"{args.db}: one ballot (after a warm-up ballot), {tree}")
+    answer = traced[1][:80].decode(errors="replace").strip()
+    print(f"  answers: warm-up {warm[0]}, traced {traced[0]} {answer}")
+    width = max((len(name) for name in by_file), default=10)
+    for name, count in sorted(by_file.items()):
+        print(f"  {name:<{width}}  {count:4d}")
+    print(f"  {'lines run, total':<{width}}  {sum(by_file.values()):4d}  in {len(by_file)} files")
+    print(
+        f"  {'functions called':<{width}}  {len(named):4d}"
+        f"  (and {len(functions) - len(named)} lambdas, comprehensions, generator expressions)"
+    )
+    if args.files:
+        for name in sorted(by_file):
+            lines = sorted(
+                line
+                for filename, line in tracer.lines
+                if os.path.relpath(os.path.realpath(filename), tree) == name
+            )
+            print(f"  {name}: {', '.join(map(str, lines))}")
+    return 0 if warm[0] == traced[0] == 201 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
