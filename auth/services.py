@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 
 from auth import permissions
 from auth.models import ApiToken, Community, Membership, User
@@ -321,29 +321,39 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
 
 @dataclass(frozen=True)
 class LiveToken:
-    """A bearer token that works: its id and its (active) user's id, read
-    without loading either as an ORM object (every API request looks one up)."""
+    """A bearer token that works, with its (active) user, loaded together:
+    every API request looks one up."""
 
     id: int
-    user_id: int
+    user: User
     created_at: datetime
     expires_at: datetime
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
 
 
 def token_for(plain: str) -> LiveToken | None:
     """The live token with this text, if any: not revoked, not expired, its
     user active."""
     row = db.session.execute(
-        db.select(ApiToken.id, ApiToken.user_id, ApiToken.created_at, ApiToken.expires_at)
-        .join(User, User.id == ApiToken.user_id)
-        .where(
-            ApiToken.token_hash == _hash_token(plain),
-            ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > utcnow(),
-            User.is_active.is_(True),
-        )
+        _LIVE_TOKEN, {"token_hash": _hash_token(plain), "now": utcnow()}
     ).first()
     return LiveToken(*row) if row is not None else None
+
+
+# Built once: every API request runs it.
+_LIVE_TOKEN = (
+    db.select(ApiToken.id, User, ApiToken.created_at, ApiToken.expires_at)
+    .join(User, User.id == ApiToken.user_id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+)
 
 
 def revoke_token(token: ApiToken | LiveToken) -> None:

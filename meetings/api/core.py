@@ -191,9 +191,9 @@ def current_api_user_id(required: bool = True) -> int | None:
 
 
 def current_api_user(required: bool = True) -> User | None:
-    """The token's user, loaded on first use."""
-    user_id = current_api_user_id(required)
-    return db.session.get(User, user_id) if user_id is not None else None
+    """The token's user (loaded with the token)."""
+    token = current_api_token(required)
+    return token.user if token is not None else None
 
 
 def init_api(app: Flask, blueprints: list[SmorestBlueprint]) -> None:
