@@ -1,14 +1,14 @@
-"""user sessions: each login is a row; logout, a password change, deactivation
-and "sign out everywhere" end rows
+"""user sessions: a row per login, which logout and "sign out everywhere" end
 
 Revision ID: 0010_user_sessions
 Revises: 0009_ballot_box
 Create Date: 2026-12-08 09:00:00
 
 A browser's session cookie and its remember-me cookie carry a random token
-whose SHA-256 is ``user_session.token_hash`` (see ``auth.sessions``). Sessions
-signed before this migration carried the bare user id; they match no row, so
-everyone logs in once more after the upgrade.
+whose SHA-256 is ``user_session.token_hash`` (see ``auth.sessions``). Logout
+ends the row; a password change, deactivation and "sign out everywhere" end
+all the user's rows. Sessions signed before this migration carried the bare
+user id; they match no row, so everyone logs in once more after the upgrade.
 """
 
 import sqlalchemy as sa
