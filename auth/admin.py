@@ -153,6 +153,22 @@ def toggle_active(user_id: int):
     return render_template("admin/confirm_active.html", user=user, form=form)
 
 
+@bp.route("/admin/users/<int:user_id>/sign-out", methods=["GET", "POST"])
+@login_required
+def sign_out_everywhere(user_id: int):
+    """Ask first, then end every session, remembered login and API token of the account."""
+    _require_admin()
+    user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        return redirect(url_for("auth.sign_out_everywhere"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.sign_out_everywhere(current_user, user)
+        flash(_("%(username)s is signed out on all devices.", username=user.username), "success")
+        return redirect(url_for("admin.index"))
+    return render_template("admin/confirm_sign_out.html", user=user, form=form)
+
+
 @bp.route("/communities/<int:community_id>/accounts", methods=["GET", "POST"])
 @login_required
 def community_accounts(community_id: int):

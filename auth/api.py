@@ -1,10 +1,10 @@
 """API: tokens, the current user, communities and users (API.md "Accounts")."""
 
-from flask import current_app
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from marshmallow import fields, validate
 
-from auth import permissions
+from auth import limits, permissions
 from auth import services as auth_services
 from auth.models import Community, User
 from meetings.api.core import (
@@ -22,7 +22,8 @@ from meetings.api.core import (
     permission_required,
 )
 from meetings.errors import NotAllowed, ValidationFailed
-from meetings.extensions import db, limiter
+from meetings.extensions import db
+from meetings.http import json_error
 
 bp = blueprint("api_accounts", "Accounts: tokens, the current user, communities, users")
 
@@ -78,19 +79,25 @@ class UserCreateSchema(BaseSchema):
     is_secretary = fields.Boolean(load_default=False)
 
 
-def _login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.post("/tokens")
-@limiter.limit(_login_rate_limit)
 @bp.arguments(TokenRequestSchema)
 @bp.response(201, TokenSchema)
 @bp.alt_response(401, description="invalid_credentials")
-@bp.alt_response(429, description="rate_limited: too many attempts from this address")
+@bp.alt_response(
+    429,
+    description="rate_limited: too many failed attempts for this account or from this "
+    "address (the login form's count too); Retry-After says how many seconds to wait",
+)
 def create_token(credentials):
     """Exchange a username and password for a bearer token."""
-    user = auth_services.authenticate(credentials["username"], credentials["password"])
+    try:
+        user = auth_services.attempt_login(
+            credentials["username"], credentials["password"], get_remote_address()
+        )
+    except limits.TooManyAttempts as error:
+        response = json_error(error.status, error.code, error.message)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     if user is None:
         raise InvalidCredentials(_("Wrong username or password."))
     plain, token = auth_services.issue_token(user)

@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -10,9 +11,15 @@ from wtforms import (
     StringField,
     TelField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
-from auth.services import EMAIL_MAX_LENGTH, EMAIL_PATTERN, MIN_PASSWORD_LENGTH, USERNAME_PATTERN
+from auth.services import (
+    EMAIL_MAX_LENGTH,
+    EMAIL_PATTERN,
+    MIN_PASSWORD_LENGTH,
+    USERNAME_PATTERN,
+    password_problems,
+)
 
 USERNAME_HELP = _l("3 to 40 letters, digits, dots, dashes or underscores.")
 
@@ -31,6 +38,14 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Stay logged in on this device"))
     next = HiddenField()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.remember.description = _l(
+            "Not for secretaries and administrators: they are logged out after "
+            "%(n)d minutes without activity.",
+            n=current_app.config["STAFF_IDLE_MINUTES"],
+        )
+
 
 def _username_field() -> StringField:
     return StringField(
@@ -45,7 +60,10 @@ def _new_password_field(label=None) -> PasswordField:
     return PasswordField(
         label or _l("Password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+        description=_l(
+            "At least %(n)d characters, not a common password, not containing the username.",
+            n=MIN_PASSWORD_LENGTH,
+        ),
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -61,6 +79,13 @@ class AccountFields(FlaskForm):
     )
     phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=30)])
     password = _new_password_field()
+
+    def validate_password(self, field: PasswordField) -> None:
+        # The service checks again; here the refusal comes with the form's other errors.
+        if field.errors:  # too short: said already
+            return
+        if problems := password_problems(field.data or "", self.username.data):
+            raise ValidationError(problems[0])
 
 
 class SignupForm(AccountFields):

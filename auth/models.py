@@ -52,6 +52,29 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    # The token of the login session this object was loaded for (see
+    # ``auth.sessions``): not a column, set by ``open_session`` and ``user_for``.
+    session_token = None
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative token: the session's, never the user id,
+        so that the cookies die with the session (``auth.sessions``)."""
+        if self.session_token is None:
+            raise RuntimeError("no login session: call auth.sessions.open_session first")
+        return self.session_token
+
+    # Flask-Login's mixin compares users by ``get_id()``; one person is one user.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
+
     def set_password(self, password: str) -> None:
         # scrypt in production; tests may configure a cheaper method for speed.
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -100,5 +123,27 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """One login: the browser's cookies carry a token whose SHA-256 is kept
+    here. It ends at logout, and all of a user's end at a password change,
+    deactivation or "sign out everywhere" (``auth.sessions``)."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "Stay logged in on this device" was ticked: a remember-me cookie carries the token.
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Moved forward at most once a minute, see ``auth.sessions.TOUCH_EVERY``.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -8,12 +8,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func
 
-from auth import permissions
+from auth import limits, permissions, sessions
 from auth.models import ApiToken, Community, Membership, User
 from meetings.audit.services import record
 from meetings.dbtypes import utcnow
@@ -26,6 +28,7 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 EMAIL_MAX_LENGTH = 254
 MIN_PASSWORD_LENGTH = 8
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
 
 
 # --- lookups -----------------------------------------------------------------
@@ -87,13 +90,39 @@ def username_problems(username: str) -> list[str]:
     return []
 
 
-def password_problems(password: str) -> list[str]:
+@cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of the most common passwords (its source is in the file)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problems(password: str, username: str | None = None) -> list[str]:
+    """Why a new password will not do: for sign-up, a password change, an
+    account an administrator or secretary creates, and the CLI."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return [_("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]
+    if password.strip().lower() in common_passwords():
+        return [_("This password is one of the most common ones. Please choose another.")]
+    name = (username or "").strip().lower()
+    if len(name) >= 3 and name in password.lower():
+        return [_("The password must not contain the username.")]
     return []
 
 
 # --- accounts ------------------------------------------------------------------
+
+
+def attempt_login(username: str, password: str, address: str) -> User | None:
+    """A login by form or API from a client ``address``: the active user
+    with these credentials, or None. Raises ``limits.TooManyAttempts`` when
+    the account or the address has used up its failed attempts; a failure
+    is counted, a success is not (``auth.limits``)."""
+    limits.check_login(username, address)
+    user = authenticate(username, password)
+    if user is None:
+        limits.count_login_failure(username, address)
+    return user
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -120,7 +149,7 @@ def _create_user(account: NewAccount) -> User:
     fields: dict[str, list[str]] = {}
     if problems := username_problems(account.username):
         fields["username"] = problems
-    if problems := password_problems(account.password):
+    if problems := password_problems(account.password, account.username):
         fields["password"] = problems
     if not account.display_name.strip():
         fields["display_name"] = [_("Please enter a name.")]
@@ -184,10 +213,12 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
             _("Please correct the marked fields."),
             {"current_password": [_("This is not your current password.")]},
         )
-    if problems := password_problems(new_password):
+    if problems := password_problems(new_password, user.username):
         raise ValidationFailed(_("Please correct the marked fields."), {"new_password": problems})
     user.set_password(new_password)
-    # Bearer tokens issued under the old password stop working.
+    # Sessions and bearer tokens begun under the old password stop working
+    # (the view opens a new session for the browser that changed it).
+    sessions.end_all_sessions(user)
     revoke_all_tokens(user)
     db.session.flush()
     record(user, "user.password_changed", user)
@@ -231,9 +262,15 @@ def set_admin_password(username: str, password: str) -> tuple[User, bool]:
             raise ValidationFailed(problems[0], {"username": problems})
         user = User(username=username, display_name=username)
         db.session.add(user)
+    # Length and the common list only: the console's operator may keep a
+    # password that names the account (tests and demos use "admin-password-1").
     if problems := password_problems(password):
         raise ValidationFailed(problems[0], {"password": problems})
     user.set_password(password)
+    if not created:
+        # A reset password ends the sessions and tokens begun under the old one.
+        sessions.end_all_sessions(user)
+        revoke_all_tokens(user)
     user.is_admin = True
     user.is_active = True
     db.session.flush()
@@ -295,9 +332,22 @@ def set_active(actor: User, user: User, active: bool) -> None:
         raise Conflict(_("You cannot deactivate your own account."))
     user.is_active = active
     if not active:
+        # For good: reactivating opens no session again.
+        sessions.end_all_sessions(user)
         revoke_all_tokens(user)
     db.session.flush()
     record(actor, "user.activated" if active else "user.deactivated", user)
+
+
+def sign_out_everywhere(actor: User, user: User) -> None:
+    """End all the user's sessions, remembered logins and API tokens, on
+    every device: the user themself, or an administrator."""
+    if not (permissions.is_admin(actor) or actor.id == user.id):
+        raise NotAllowed(_("Only an administrator may do this."))
+    sessions.end_all_sessions(user)
+    revoke_all_tokens(user)
+    db.session.flush()
+    record(actor, "user.signed_out_everywhere", user)
 
 
 # --- API tokens ----------------------------------------------------------------

@@ -7,13 +7,14 @@ from flask_babel import lazy_gettext as _l
 
 from auth import admin as auth_admin
 from auth import api as auth_api
+from auth import sessions
 from auth import views as auth_views
 from auth.models import User
 from meetings import cli, integrity, ops
 from meetings.api.core import init_api
 from meetings.config import load_config
 from meetings.database import init_database
-from meetings.extensions import csrf, db, limiter, login_manager
+from meetings.extensions import csrf, limiter, login_manager
 from meetings.http import init_error_handlers, init_input_checks
 from meetings.i18n import init_i18n
 from meetings.main import views as main_views
@@ -69,10 +70,10 @@ def init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    # The cookies carry a login session's token, not the user id: see auth.sessions.
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.is_active else None
+    def load_user(session_token: str) -> User | None:
+        return sessions.user_for(session_token)
 
 
 def init_blueprints(app: Flask) -> None:

@@ -25,7 +25,10 @@ ENV_SETTINGS = {
     "SITE_URL": str,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes", "on"},
     "TRUSTED_PROXIES": int,
-    "LOGIN_RATE_LIMIT": str,
+    "LOGIN_FAILURES_PER_ACCOUNT": str,
+    "LOGIN_FAILURES_PER_ADDRESS": str,
+    "SIGNUP_RATE_LIMIT": str,
+    "STAFF_IDLE_MINUTES": int,
     "REQUEST_REPLY_DAYS": int,
     "UPLOAD_MAX_BYTES": int,
     "LOG_LEVEL": str,
@@ -46,8 +49,17 @@ def defaults(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        # "Stay logged in" lasts this long from the login (residents only).
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        # A secretary's or administrator's session ends after this long without a request.
+        "STAFF_IDLE_MINUTES": 30,
         "WTF_CSRF_TIME_LIMIT": 60 * 60 * 8,
-        "LOGIN_RATE_LIMIT": "10 per minute",
+        # Failed logins (form and API together) before the account, or the
+        # client address, waits for the window to end; successes count nothing.
+        "LOGIN_FAILURES_PER_ACCOUNT": "5 per 15 minutes",
+        "LOGIN_FAILURES_PER_ADDRESS": "100 per 15 minutes",
+        # sign-up forms sent per client address
+        "SIGNUP_RATE_LIMIT": "10 per hour",
         "API_TOKEN_DAYS": 30,
         # a resident's request without a reply after this many days is overdue
         "REQUEST_REPLY_DAYS": 3,

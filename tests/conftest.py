@@ -111,7 +111,11 @@ def app_config(database_url, tmp_path_factory) -> dict:
         "DATABASE_URL": database_url,
         "REDIS_URL": None,
         "WTF_CSRF_ENABLED": False,
-        "LOGIN_RATE_LIMIT": "1000 per minute",
+        # Generous, for tests that log in or sign up many times (the fuzzers);
+        # tests of these limits set the defaults back (test_login_limits.py).
+        "LOGIN_FAILURES_PER_ACCOUNT": "1000 per minute",
+        "LOGIN_FAILURES_PER_ADDRESS": "1000 per minute",
+        "SIGNUP_RATE_LIMIT": "1000 per minute",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "MAIL_SERVER": None,
     }

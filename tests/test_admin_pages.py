@@ -135,6 +135,34 @@ def test_admin_account_with_taken_username_shows_error_next_to_field(
     assert field_errors(response.get_data(as_text=True), "username") == ["This username is taken."]
 
 
+def test_admin_account_with_a_common_password_shows_error_next_to_field(db, english, login, admin):
+    login(admin)
+    response = english.post(
+        "/admin/users/new",
+        data={"display_name": "新书记", "username": "newsec", "password": "a1234567"},
+    )
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True), "password") == [
+        "This password is one of the most common ones. Please choose another."
+    ]
+    assert _user(db, "newsec") is None
+
+
+def test_secretary_account_with_the_username_in_the_password_is_refused(
+    db, english, login, secretary, community
+):
+    login(secretary)
+    response = english.post(
+        f"/communities/{community.id}/accounts",
+        data={"display_name": "赵大爷", "username": "zhaodaye", "password": "zhaodaye1958"},
+    )
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True), "password") == [
+        "The password must not contain the username."
+    ]
+    assert _user(db, "zhaodaye") is None
+
+
 def test_admin_appoints_a_resident_as_secretary(db, english, login, admin, resident, community):
     login(admin)
     response = english.post(

@@ -109,13 +109,36 @@ def test_token_request_without_fields_lists_them(client):
     assert set(error["fields"]) == {"username", "password"}
 
 
-def test_token_requests_are_rate_limited(app, client, resident, monkeypatch):
-    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+def test_failed_token_requests_are_limited_per_account(app, client, resident, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT", "3 per 15 minutes")
     wrong = {"username": "resident", "password": "guess"}
     assert [client.post("/api/v1/tokens", json=wrong).status_code for _ in range(3)] == [401] * 3
-    _assert_error(client.post("/api/v1/tokens", json=wrong), 429, "rate_limited")
+    response = client.post("/api/v1/tokens", json=wrong)
+    _assert_error(response, 429, "rate_limited")
+    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
     right = {"username": "resident", "password": PASSWORD}
     _assert_error(client.post("/api/v1/tokens", json=right), 429, "rate_limited")
+
+
+def test_api_account_with_a_common_password_is_refused_next_to_it(db, english, admin, bearer):
+    response = english.post(
+        "/api/v1/users",
+        json=_new_user(password="woaini1314", username="newbie"),
+        headers=bearer(admin),
+    )
+    error = _assert_error(response, 422, "validation_error")
+    assert error["fields"] == {
+        "password": ["This password is one of the most common ones. Please choose another."]
+    }
+    assert db.session.scalar(db.select(User).where(User.username == "newbie")) is None
+
+
+def test_token_is_refused_with_the_same_message_for_unknown_user_and_wrong_password(
+    client, resident
+):
+    unknown = client.post("/api/v1/tokens", json={"username": "ghost", "password": PASSWORD})
+    wrong = client.post("/api/v1/tokens", json={"username": "resident", "password": "nope"})
+    assert unknown.get_json() == wrong.get_json()
 
 
 def test_revoked_current_token_stops_working(client, resident, bearer):

@@ -1,5 +1,6 @@
-"""Logging in and out, wrong passwords, the rate limit, where login leads,
-and changing the password."""
+"""Logging in and out, wrong passwords, the limit on failures, where login
+leads, and changing the password (more in test_sessions.py and
+test_login_limits.py)."""
 
 import pytest
 from conftest import PASSWORD, field_errors, flashes, form_errors
@@ -114,7 +115,9 @@ def test_login_starts_a_fresh_session(client, login, resident):
     login(resident)
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(resident.id)
+        # The cookie names a login session, not the user (see test_sessions.py).
+        assert session["_user_id"] != str(resident.id)
+    assert client.get("/auth/password").status_code == 200
 
 
 def test_logged_in_user_visiting_login_page_goes_home(client, login, resident):
@@ -190,15 +193,17 @@ def test_login_without_stay_logged_in_sets_no_remember_cookie(client, resident):
     assert not any(c.startswith("remember_token=") for c in response.headers.getlist("Set-Cookie"))
 
 
-def test_too_many_login_attempts_are_refused_for_a_while(app, english, resident, monkeypatch):
-    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+def test_a_flood_of_wrong_passwords_is_stopped_for_a_while(app, english, resident, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT", "3 per 15 minutes")
     wrong = {"username": resident.username, "password": "guess"}
     statuses = [english.post("/auth/login", data=wrong).status_code for _ in range(3)]
     assert statuses == [401, 401, 401]
 
     response = english.post("/auth/login", data=wrong)
     assert response.status_code == 429
-    assert "Too many attempts" in response.get_data(as_text=True)
+    assert form_errors(response.get_data(as_text=True)) == [
+        "Too many failed logins for this account. Try again in 15 minutes."
+    ]
     # Even the right password waits until the limit resets.
     response = english.post(
         "/auth/login", data={"username": resident.username, "password": PASSWORD}
@@ -206,10 +211,13 @@ def test_too_many_login_attempts_are_refused_for_a_while(app, english, resident,
     assert response.status_code == 429
 
 
-def test_rate_limit_counts_only_login_attempts_not_visits(app, client, resident, monkeypatch):
-    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+def test_the_limit_counts_only_failed_logins_not_visits(app, client, resident, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT", "3 per 15 minutes")
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ADDRESS", "3 per 15 minutes")
     for _ in range(5):
         assert client.get("/auth/login").status_code == 200
+    wrong = {"username": resident.username, "password": "guess"}
+    assert [client.post("/auth/login", data=wrong).status_code for _ in range(2)] == [401, 401]
     response = client.post(
         "/auth/login", data={"username": resident.username, "password": PASSWORD}
     )
@@ -291,3 +299,21 @@ def test_password_change_is_recorded_in_the_audit_log(db, client, login, residen
         "user_account",
         resident.id,
     )
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ("5201314520", "This password is one of the most common ones. Please choose another."),
+        ("resident-2025", "The password must not contain the username."),
+    ],
+)
+def test_password_change_follows_the_rules_for_new_passwords(
+    db, english, login, resident, new, message
+):
+    login(resident)
+    response = _change_password(english, new=new)
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True), "new_password") == [message]
+    db.session.refresh(resident)
+    assert resident.check_password(PASSWORD)

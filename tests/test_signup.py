@@ -1,11 +1,14 @@
 """A resident signs up: the happy path, and every kind of bad input, each shown
-next to its field with nothing saved."""
+next to its field with nothing saved; common passwords, passwords with the
+username in them, and the limit per address."""
 
 import pytest
-from conftest import PASSWORD, field_errors, flashes
+from conftest import PASSWORD, field_errors, flashes, form_errors
 
 from auth.models import Membership, User
 from meetings.audit.models import AuditEntry
+from meetings.config import defaults
+from meetings.i18n import LANGUAGE_COOKIE
 
 
 def _count_users(db) -> int:
@@ -189,3 +192,80 @@ def test_logged_in_user_cannot_sign_up_a_second_account(db, client, login, resid
     assert response.status_code == 302
     assert _count_users(db) == before
     assert db.session.scalar(db.select(Membership).where(Membership.user_id == resident.id))
+
+
+# --- passwords that will not do ----------------------------------------------------------------
+
+COMMON = "This password is one of the most common ones. Please choose another."
+NAMED = "The password must not contain the username."
+
+
+@pytest.mark.parametrize(
+    "password", ["woaini1314", "88888888", "1qaz2wsx", "qq123456789", "Password1", "ZXCVBNM123"]
+)
+def test_a_common_password_is_refused_next_to_the_field(db, english, community, password):
+    before = _count_users(db)
+    response = _signup(english, community, password=password, confirm=password)
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True), "password") == [COMMON]
+    assert _count_users(db) == before
+
+
+@pytest.mark.parametrize("password", ["wangguilan2024", "my-WangGuilan-pw", "WANGGUILAN"])
+def test_a_password_containing_the_username_is_refused_next_to_the_field(
+    db, english, community, password
+):
+    before = _count_users(db)
+    response = _signup(english, community, password=password, confirm=password)
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True), "password") == [NAMED]
+    assert _count_users(db) == before
+
+
+def test_the_password_help_names_the_rules(english):
+    page = english.get("/auth/signup").get_data(as_text=True)
+    assert "At least 8 characters, not a common password, not containing the username." in page
+
+
+def test_the_taken_message_is_given_only_next_to_the_username(db, english, community, resident):
+    page = _signup(english, community, username="resident").get_data(as_text=True)
+    assert field_errors(page, "username") == ["This username is taken."]
+    assert field_errors(page, "password") == []
+    assert page.count("This username is taken.") == 1
+
+
+# --- the limit per address ---------------------------------------------------------------------
+
+
+def _guest(app, address):
+    guest = app.test_client()
+    guest.environ_base["REMOTE_ADDR"] = address
+    guest.set_cookie(LANGUAGE_COOKIE, "en")
+    return guest
+
+
+def test_signups_from_one_address_are_limited(app, db, community, monkeypatch):
+    monkeypatch.setitem(
+        app.config, "SIGNUP_RATE_LIMIT", defaults(app.instance_path)["SIGNUP_RATE_LIMIT"]
+    )
+    for number in range(10):
+        response = _signup(_guest(app, "198.51.100.7"), community, username=f"neighbour{number}")
+        assert response.status_code == 302
+    before = _count_users(db)
+
+    response = _signup(_guest(app, "198.51.100.7"), community, username="neighbour10")
+    assert response.status_code == 429
+    assert form_errors(response.get_data(as_text=True)) == [
+        "Too many sign-ups from your network. Try again in 60 minutes."
+    ]
+    assert 59 * 60 < int(response.headers["Retry-After"]) <= 60 * 60
+    assert _count_users(db) == before
+    assert _signup(_guest(app, "203.0.113.9"), community, username="faraway").status_code == 302
+
+
+def test_a_signup_form_sent_back_with_errors_is_not_counted(app, db, community, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGNUP_RATE_LIMIT", "2 per hour")
+    guest = _guest(app, "198.51.100.7")
+    for _ in range(5):
+        assert _signup(guest, community, confirm="something-else").status_code == 422
+    assert _signup(guest, community).status_code == 302
