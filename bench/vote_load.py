@@ -635,7 +635,6 @@ def vote_run(kind: str, args, directory: Path, say: Callable[[str], None]) -> Re
         env = {
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET_KEY,
-            "LOGIN_RATE_LIMIT": "100000 per minute",
         }
         server = Server("wsgi:app", env, args.workers, args.threads, directory / f"{kind}.log")
         # The baseline is served beside the app and measured in turns with it,

@@ -182,7 +182,6 @@ class Server:
         env = os.environ | {
             "DATABASE_URL": database_url,
             "SECRET_KEY": SECRET_KEY,
-            "LOGIN_RATE_LIMIT": "100000 per minute",
             "REDIS_URL": "",
         }
         self.process = subprocess.Popen(

@@ -140,7 +140,6 @@ def site(tmp_path_factory) -> Iterator[Site]:
         "REDIS_URL": "",
         "MAIL_SERVER": "",
         # every person of the stories logs in from the same address
-        "LOGIN_RATE_LIMIT": "1000 per minute",
     }
     _flask(env, "db", "upgrade")
 
