@@ -1,7 +1,10 @@
 """``flask --app wsgi backup PATH`` and ``restore PATH``.
 
 A backup is a consistent copy of the whole database taken while the server is
-running and writing to it:
+running and writing to it. It is everything the site keeps: the progress
+photos are in the database too (``stored_file``, see
+``meetings.projects.uploads``); of ``instance/`` only ``config.py`` and
+``secret_key``, if you use them, need keeping elsewhere.
 
 * SQLite: the online backup API (``sqlite3.Connection.backup``) copies the
   live file, write-ahead log included, in one step, that is from one read

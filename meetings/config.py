@@ -31,6 +31,10 @@ ENV_SETTINGS = {
     "STAFF_IDLE_MINUTES": int,
     "REQUEST_REPLY_DAYS": int,
     "UPLOAD_MAX_BYTES": int,
+    "UPLOAD_MAX_PIXELS": int,
+    "DATABASE_CONNECT_TIMEOUT": int,
+    "DATABASE_STATEMENT_TIMEOUT": int,
+    "TRUSTED_HOSTS": lambda v: [host.strip() for host in v.split(",") if host.strip()],
     "LOG_LEVEL": str,
     "LOG_FORMAT": str,
 }
@@ -86,8 +90,16 @@ def defaults(instance_path: str) -> dict:
         # TESTING) and "text", or "json" for a log collector
         "LOG_LEVEL": None,
         "LOG_FORMAT": "text",
-        # a progress update's photo (JPEG, PNG or WebP), stored under instance/uploads
+        # a progress update's photo (JPEG, PNG or WebP), stored in the database
         "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
+        # a photo with more pixels is refused from its header, before decoding
+        "UPLOAD_MAX_PIXELS": 24_000_000,
+        # seconds: to connect to PostgreSQL (at least 2), and for any one
+        # statement (0: no limit); see meetings.database
+        "DATABASE_CONNECT_TIMEOUT": 5,
+        "DATABASE_STATEMENT_TIMEOUT": 30,
+        # host names the site answers to; None: SITE_URL's and localhost (meetings.security)
+        "TRUSTED_HOSTS": None,
         # flask-smorest serves the OpenAPI document at /api/v1/openapi.json
         "API_TITLE": "Shangliang API",
         "API_VERSION": "1",

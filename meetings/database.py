@@ -17,6 +17,22 @@ writer nor holds it up.
 PostgreSQL connections are checked before use (``pool_pre_ping``), so a
 connection the server dropped (a restart, a firewall) is replaced instead of
 failing a request.
+
+No request waits for the database without end (``meetings.http`` turns each
+of these into a 503 page or the API's ``unavailable``):
+
+* PostgreSQL: connecting gives up after ``DATABASE_CONNECT_TIMEOUT`` seconds
+  (libpq's ``connect_timeout``: a server that accepts and never answers, a
+  host that drops packets; at least 2 s, per address tried); any statement
+  the server runs longer than ``DATABASE_STATEMENT_TIMEOUT`` seconds is
+  cancelled by the server (``statement_timeout``, set for every connection
+  in the startup packet; 0 turns it off, e.g. for a long ``flask db
+  upgrade``). Data sent and not acknowledged for ``TCP_USER_TIMEOUT`` and a
+  silent peer while waiting for an answer (TCP keepalives, about 45 s) end a
+  connection to a server that vanished from the network.
+* SQLite: there is no server to wait for; a writer waits at most
+  ``SQLITE_BUSY_SECONDS`` for the one before it (``WriterLock`` and
+  ``busy_timeout``), then gets "database is locked".
 """
 
 from __future__ import annotations
@@ -194,12 +210,46 @@ def _sqlite_on_begin(conn: Connection) -> None:
         raise
 
 
+# Seconds, when the settings DATABASE_CONNECT_TIMEOUT and DATABASE_STATEMENT_TIMEOUT are unset.
+DEFAULT_CONNECT_TIMEOUT = 5
+DEFAULT_STATEMENT_TIMEOUT = 30
+# Seconds data sent to PostgreSQL may stay unacknowledged (libpq's
+# tcp_user_timeout), and TCP keepalives: the first probe after KEEPALIVE_IDLE
+# without traffic, then one every KEEPALIVE_INTERVAL, KEEPALIVE_COUNT in all.
+TCP_USER_TIMEOUT = 10
+KEEPALIVE_IDLE = 30
+KEEPALIVE_INTERVAL = 5
+KEEPALIVE_COUNT = 3
+
+
+def postgresql_connect_args(connect_timeout: int, statement_timeout: int) -> dict:
+    """libpq's connection parameters for the timeouts (in seconds)."""
+    args = {
+        "connect_timeout": max(int(connect_timeout), 0),
+        "tcp_user_timeout": TCP_USER_TIMEOUT * 1000,
+        "keepalives": 1,
+        "keepalives_idle": KEEPALIVE_IDLE,
+        "keepalives_interval": KEEPALIVE_INTERVAL,
+        "keepalives_count": KEEPALIVE_COUNT,
+    }
+    if statement_timeout > 0:
+        args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+    return args
+
+
 def init_database(app: Flask) -> None:
     engine_options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql"):
         engine_options.setdefault("pool_size", POOL_SIZE)
         engine_options.setdefault("pool_pre_ping", True)
+        timeouts = postgresql_connect_args(
+            app.config.get("DATABASE_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT) or 0,
+            app.config.get("DATABASE_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT) or 0,
+        )
+        connect_args = engine_options.setdefault("connect_args", {})
+        for name, value in timeouts.items():
+            connect_args.setdefault(name, value)
     elif uri.startswith("sqlite") and not _in_memory(uri):
         engine_options.setdefault("pool_size", POOL_SIZE)
         connect_args = engine_options.setdefault("connect_args", {})

@@ -29,4 +29,19 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+# Redis (REDIS_URL) holds the rate limits' counts, shared by all workers.
+# Should it stop answering, the limits go on in each worker's memory (with a
+# warning in the log, see meetings.ops) and Redis is tried again from time to
+# time: logins keep working. A Redis that accepts but never answers costs a
+# request at most this long per command.
+REDIS_TIMEOUT_SECONDS = 1.0
+limiter = Limiter(
+    key_func=get_remote_address,
+    in_memory_fallback_enabled=True,
+    # any other failure of the limits' storage: logged, and the request goes on
+    swallow_errors=True,
+    storage_options={
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    },
+)

@@ -2,7 +2,8 @@
 structured log line per request.
 
 Logging goes to standard error (gunicorn and systemd's journal collect it),
-through the ``shangliang`` logger tree, configured by two settings:
+through the ``shangliang`` logger tree (and Flask-Limiter's logger, whose
+warnings say when the rate limits lose Redis), configured by two settings:
 
 * ``LOG_LEVEL`` — ``INFO`` by default (``WARNING`` under ``TESTING``);
 * ``LOG_FORMAT`` — ``text`` for people, or ``json``: one JSON object per line
@@ -29,20 +30,35 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, has_request_context, jsonify, request
+import redis
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    request,
+)
 from flask.logging import default_handler
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from meetings.extensions import db, limiter
+from meetings.extensions import REDIS_TIMEOUT_SECONDS, db, limiter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 LOG_FORMATS = ("text", "json")
 HANDLER_NAME = "shangliang"
+# the Redis clients of the health check, by URL, in app.extensions
+REDIS_HEALTH = "shangliang_redis_health"
 
 logger = logging.getLogger("shangliang")
 request_logger = logging.getLogger("shangliang.request")
+# Flask-Limiter's own: "Rate limit storage unreachable - falling back to
+# in-memory storage" when Redis goes away. It has only a NullHandler.
+limiter_logger = logging.getLogger("flask-limiter")
 
 bp = Blueprint("ops", __name__)
 
@@ -53,9 +69,28 @@ bp = Blueprint("ops", __name__)
 @bp.get("/healthz")
 @limiter.exempt
 def healthz() -> tuple[Response, int]:
-    """For the load balancer and monitoring: 200 when the database answers
-    ``SELECT 1``, else 503. It goes round the session (no transaction, so on
-    SQLite no wait for the write lock) on a pooled connection of its own."""
+    """For the load balancer and monitoring: each dependency the app needs,
+    ``"ok"`` or ``"unreachable"`` — ``database`` always, ``redis`` when
+    ``REDIS_URL`` is set — and ``status`` ``"ok"`` with 200 when all answer,
+    else ``"error"`` with 503. Each check is bounded: the database by
+    ``DATABASE_CONNECT_TIMEOUT`` and ``DATABASE_STATEMENT_TIMEOUT``, Redis
+    by ``REDIS_TIMEOUT_SECONDS``.
+
+    While Redis is down the app keeps working (the rate limits fall back to
+    each worker's memory), but the limits are no longer shared between
+    workers: the health check says so, so that someone looks."""
+    checks = {"database": _database_answers()}
+    if current_app.config.get("REDIS_URL"):
+        checks["redis"] = _redis_answers()
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "error"}
+    body |= {name: "ok" if answers else "unreachable" for name, answers in checks.items()}
+    return jsonify(body), 200 if healthy else 503
+
+
+def _database_answers() -> bool:
+    """``SELECT 1`` round the session (no transaction, so on SQLite no wait
+    for the write lock) on a pooled connection of its own."""
     engine = db.engine
     try:
         connection = engine.raw_connection()
@@ -68,14 +103,27 @@ def healthz() -> tuple[Response, int]:
             connection.close()  # back to the pool, rolled back
     except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error):
         logger.exception("health check: the database does not answer")
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok"), 200
+        return False
+    return True
 
 
-@bp.after_request
-def _not_cached(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _redis_answers() -> bool:
+    """``PING`` on a client of the health check's own (one per URL, kept)."""
+    url = current_app.config["REDIS_URL"]
+    clients = current_app.extensions.setdefault(REDIS_HEALTH, {})
+    client = clients.get(url)
+    if client is None:
+        client = clients[url] = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        logger.error("health check: Redis does not answer: %s", error)
+        return False
+    return True
 
 
 # --- request id and the request log -----------------------------------------------------
@@ -190,7 +238,7 @@ def init_logging(app: Flask) -> None:
     handler.addFilter(RequestIdFilter())
     handler.set_name(HANDLER_NAME)
     app.logger.removeHandler(default_handler)
-    for target in (logger, app.logger):
+    for target in (logger, app.logger, limiter_logger):
         for old in [h for h in target.handlers if h.get_name() == HANDLER_NAME]:
             target.removeHandler(old)
         target.addHandler(handler)

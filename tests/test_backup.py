@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import io
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from ballot_store import stored_ballots
 from conftest import _on_postgres, _postgres_database
 from flask_migrate import upgrade
 from live_server import HOST, Server, meeting_in_progress
+from project_helpers import image_bytes
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -30,6 +33,8 @@ from meetings.audit.services import record, verify_chain
 from meetings.backup import libpq_connection
 from meetings.extensions import db as _db
 from meetings.polls import services as poll_services
+from meetings.projects import uploads
+from meetings.projects.models import Project, ProjectUpdate
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "test-secret-key-not-for-production"
@@ -186,10 +191,18 @@ def test_backup_and_restore_round_trip(
         community = Community(name="东篱社区", street="中兴街道", district="开发区")
         user = User(username="keeper", display_name="记录员")
         user.set_password("correct-horse-9")
-        _db.session.add_all([community, user])
+        # a progress photo: stored in the database, so the backup carries it
+        project = Project(community=community, title="活动室改造出新", responsible_unit="物业")
+        photo = uploads.store_photo(io.BytesIO(image_bytes("PNG")))
+        update = ProjectUpdate(
+            project=project, on_date=date(2026, 3, 1), percent=10, note="开工", photo=photo
+        )
+        _db.session.add_all([community, user, project, update])
         _db.session.flush()
         for _ in range(5):
             record(user, "user.profile_updated", user, note="备份前")
+        photo_url = f"/projects/{project.id}/updates/{update.id}/photo"
+        photo_bytes = photo.data
         _db.session.commit()
 
     backup = tmp_path / "shangliang.backup"
@@ -218,6 +231,13 @@ def test_backup_and_restore_round_trip(
         again = target.test_cli_runner().invoke(args=["restore", str(backup)])
         assert again.exit_code == 1
         assert "The database is not empty" in again.output
+
+    # served by the restored site, whose instance folder has never seen it
+    target.instance_path = str(tmp_path / "restored-instance")
+    with committing(target):
+        served = target.test_client().get(photo_url)
+        assert served.status_code == 200 and served.data == photo_bytes
+        served.close()
 
 
 # --- during a voting burst against a real server --------------------------------------------

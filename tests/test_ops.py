@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import socket
 
 import pytest
+import redis
 from sqlalchemy.exc import OperationalError
 
 from meetings import create_app
@@ -14,6 +17,15 @@ from meetings.extensions import db as _db
 from meetings.ops import JsonFormatter, TextFormatter
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
+# the Redis of the test machine (make test: a local redis-server)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (connections are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -51,6 +63,29 @@ def test_healthz_says_503_when_the_database_does_not_answer(client, monkeypatch)
 
     assert response.status_code == 503
     assert response.json == {"status": "error", "database": "unreachable"}
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL)")
+    return REDIS_URL
+
+
+def test_healthz_checks_redis_when_it_is_configured(app, client, monkeypatch, redis_url):
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_healthz_says_503_naming_redis_when_redis_is_down(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{closed_port()}/0")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "error", "database": "ok", "redis": "unreachable"}
 
 
 def test_healthz_needs_no_login_and_no_rate_limit(app, client):

@@ -23,7 +23,7 @@ from auth.models import User
 from meetings.dbtypes import MAX_ID
 from meetings.errors import Unauthorized
 from meetings.extensions import csrf, db
-from meetings.http import contains_nul, handle_http_exception
+from meetings.http import handle_http_exception, unstorable_fields
 
 BEARER_SCHEME = {"type": "http", "scheme": "bearer"}
 
@@ -98,25 +98,25 @@ api = ShangliangApi(
 
 class JsonParser(FlaskParser):
     """webargs' parser, made safe for any body: JSON nested deeper than Python
-    can parse is malformed (400), and text holding a NUL character, which
-    PostgreSQL cannot store, is refused next to its field (422)."""
+    can parse is malformed (400), and text no column can hold (a NUL
+    character, which PostgreSQL refuses; a lone surrogate such as
+    ``"\\ud800"``, which UTF-8 cannot encode) is refused next to its field
+    (422, the field named by its dotted path: ``title``, ``choices.1``)."""
 
     def load_json(self, req, schema):
         try:
             data = super().load_json(req, schema)
         except RecursionError as error:
             self._handle_invalid_json_error(error, req)
-        if contains_nul(data):
-            message = _("Text may not contain NUL characters.")
-            if isinstance(data, dict):
-                fields_ = {
-                    key if isinstance(key, str) and not contains_nul(key) else "_schema": [message]
-                    for key, value in data.items()
-                    if contains_nul(key) or contains_nul(value)
-                }
-            else:
-                fields_ = {"_schema": [message]}
-            raise ValidationError(fields_)
+        found = unstorable_fields(data)
+        if found:
+            messages = {
+                "nul": _("Text may not contain NUL characters."),
+                "surrogate": _("Text may not contain lone surrogates (invalid Unicode)."),
+            }
+            raise ValidationError(
+                {path or "_schema": [messages[reason]] for path, reason in found.items()}
+            )
         return data
 
 

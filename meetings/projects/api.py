@@ -147,7 +147,7 @@ class UpdateSchema(BaseSchema):
     created_at = LocalDateTime()
 
     def _photo_url(self, update):
-        if update.photo_filename is None:
+        if update.photo_id is None:
             return None
         return url_for("projects.photo", project_id=update.project_id, update_id=update.id)
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    LargeBinary,
     Numeric,
     String,
     Table,
@@ -197,14 +198,30 @@ class ProjectUpdate(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     # the status the project moved to with this update, if it changed
     status: Mapped[ProjectStatus | None] = mapped_column(StrEnumType(ProjectStatus, 12))
-    # a file under instance/uploads, named by the server (never by the uploader)
-    photo_filename: Mapped[str | None] = mapped_column(String(100))
-    photo_content_type: Mapped[str | None] = mapped_column(String(40))
+    # the photo, as checked and cleaned by meetings.projects.uploads
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="updates")
     author: Mapped[User | None] = relationship()
+    photo: Mapped[StoredFile | None] = relationship()
+
+
+class StoredFile(db.Model):
+    """An uploaded file's bytes (a progress update's photo), kept in the
+    database: every app host serves it, the request's transaction keeps or
+    drops it with the row that names it, and backups carry it. A stored file
+    never changes. ``data`` is loaded only when read."""
+
+    __tablename__ = "stored_file"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ProjectRating(db.Model):

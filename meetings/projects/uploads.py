@@ -1,5 +1,5 @@
-"""Photos of progress updates: checked, cleaned and stored under
-``instance/uploads`` with a name chosen by the server.
+"""Photos of progress updates: checked, cleaned and stored in the database
+(``StoredFile``).
 
 Only JPEG, PNG and WebP are taken, recognised by the file's first bytes (never
 by its name or the browser's word for it). Pillow then decodes the whole image
@@ -9,29 +9,32 @@ turned upright as the phone meant it, and is at most ``MAX_SIDE`` pixels wide
 or high. An SVG, a text file named ``.png`` or an HTML page never gets stored,
 so nothing served from the uploads can run in a browser.
 
-A photo stored during a request stays only if the request's transaction
-commits (``discard_unless_committed``): the file and the row naming it stand
-or fall together.
+Photos are kept in the database, on SQLite as on PostgreSQL, rather than in
+a folder: every app host serves every photo (a folder lives on one host's
+disk), the photo and the progress update that shows it are written in the
+same transaction and stand or fall together, and ``flask backup`` carries
+them with everything else. They are small (at most ``MAX_SIDE`` pixels a
+side, re-encoded: a phone photo becomes about 100–500 KB) and few (a
+project's progress reports). Served from the database, each is one primary
+key read, cached by browsers for a week (a stored photo never changes).
 """
 
 from __future__ import annotations
 
 import io
-import os
-import re
-import secrets
 import warnings
-from pathlib import Path
 from typing import BinaryIO
 
-from flask import Response, after_this_request, current_app
+from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import exists
 
 from meetings.errors import ValidationFailed
-from meetings.projects.services.progress import Photo
+from meetings.extensions import db
+from meetings.projects.models import ProjectUpdate, StoredFile
 
-# (format as Pillow names it, MIME type, file extension) by the file's first bytes
+# format as Pillow names it: (MIME type, file extension)
 KINDS = {
     "JPEG": ("image/jpeg", "jpg"),
     "PNG": ("image/png", "png"),
@@ -39,19 +42,34 @@ KINDS = {
 }
 CONTENT_TYPES = {content_type for content_type, _ext in KINDS.values()}
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-# Refuse images that would take too much memory to decode (a "decompression bomb").
-MAX_PIXELS = 40_000_000
+# Images with more pixels than this are refused from their header, before any
+# decoding: a 40-megapixel PNG can be 154 KB and take 2.3 s and 160 MB to
+# decode (a "decompression bomb"). 24 million is a 6000 × 4000 camera photo.
+DEFAULT_MAX_PIXELS = 24_000_000
 # Longest side of the stored copy: plenty for a phone screen or a printed page.
 MAX_SIDE = 2000
-NAME = re.compile(r"^[A-Za-z0-9_-]{24}\.(jpg|png|webp)$")
-
-
-def upload_folder() -> Path:
-    return Path(current_app.instance_path) / "uploads"
+# MIME type: file extension, for the name a served photo is saved under
+EXTENSIONS = dict(KINDS.values())
 
 
 def max_bytes() -> int:
     return int(current_app.config.get("UPLOAD_MAX_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def max_pixels() -> int:
+    return int(current_app.config.get("UPLOAD_MAX_PIXELS") or DEFAULT_MAX_PIXELS)
+
+
+def _too_many_pixels(field: str) -> ValidationFailed:
+    megapixels = f"{max_pixels() / 1_000_000:.1f}".removesuffix(".0")
+    return _refuse(
+        _(
+            "The photo has too many pixels: at most %(mp)s megapixels. "
+            "Please choose a smaller copy.",
+            mp=megapixels,
+        ),
+        field,
+    )
 
 
 def _refuse(message: str, field: str = "photo") -> ValidationFailed:
@@ -80,26 +98,24 @@ def _read_limited(stream: BinaryIO, limit: int, field: str) -> bytes:
 
 
 def _decoded(data: bytes, kind: str, field: str) -> Image.Image:
-    """The fully decoded image, or ValidationFailed if it is not a sound one."""
+    """The fully decoded image, or ValidationFailed if it is not a sound one
+    or has more pixels than ``UPLOAD_MAX_PIXELS`` (read from its header:
+    ``Image.open`` decodes nothing)."""
     message = _("This file is not a photo that can be shown: please choose a JPEG, PNG or WebP.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[kind]) as probe:
-                if probe.width * probe.height > MAX_PIXELS:
-                    raise _refuse(_("The photo has too many pixels."), field)
+                width, height = probe.size
+                if width * height > max_pixels():
+                    raise _too_many_pixels(field)
                 probe.verify()
             image = Image.open(io.BytesIO(data), formats=[kind])
             image.load()  # decodes everything: a truncated file fails here
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        SyntaxError,
-        ValueError,
-        EOFError,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # beyond Pillow's own bound, raised by ``Image.open`` itself
+        raise _too_many_pixels(field) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise _refuse(message, field) from None
     return image
 
@@ -128,55 +144,34 @@ def _clean_copy(image: Image.Image, kind: str) -> bytes:
     return out.getvalue()
 
 
-def store_photo(stream: BinaryIO, field: str = "photo") -> Photo:
-    """Check and store an uploaded photo; ValidationFailed (on ``field``) if
-    it is too large, empty or not a sound JPEG, PNG or WebP image."""
+def store_photo(stream: BinaryIO, field: str = "photo") -> StoredFile:
+    """Check and store an uploaded photo (added to the session and flushed;
+    the request's transaction keeps it or not); ValidationFailed (on
+    ``field``) if it is too large, empty, has too many pixels or is not a
+    sound JPEG, PNG or WebP image."""
     data = _read_limited(stream, max_bytes(), field)
     kind = sniff(data[:16])
     if kind is None:
         raise _refuse(_("Only photos in JPEG, PNG or WebP format can be added."), field)
     with _decoded(data, kind, field) as image:
         clean = _clean_copy(image, kind)
-    content_type, extension = KINDS[kind]
-    folder = upload_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    filename = f"{secrets.token_urlsafe(18)}.{extension}"
-    # O_EXCL: a name is never reused, even in the unlikely case of a repeat
-    fd = os.open(folder / filename, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(clean)
-    return Photo(filename=filename, content_type=content_type)
+    content_type, _extension = KINDS[kind]
+    photo = StoredFile(content_type=content_type, size=len(clean), data=clean)
+    db.session.add(photo)
+    db.session.flush()
+    return photo
 
 
-def path_of(filename: str) -> Path | None:
-    """Where a stored photo is, or None for a name the server never gives."""
-    if not NAME.match(filename or ""):
-        return None
-    return upload_folder() / filename
-
-
-def discard(photo: Photo | None) -> None:
-    """Remove a stored photo whose update was not saved after all."""
-    if photo is None:
+def discard(photo: StoredFile | None) -> None:
+    """Remove a stored photo that no progress update shows (stored, and then
+    not used after all); one that an update shows stays."""
+    if photo is None or photo.id is None:
         return
-    path = path_of(photo.filename)
-    if path is not None:
-        path.unlink(missing_ok=True)
-
-
-def discard_unless_committed(photo: Photo | None) -> None:
-    """Remove the photo stored in this request unless the request commits.
-
-    ``meetings.unit_of_work`` commits when the response is below 400 and rolls
-    back otherwise; this hook runs on the response before it. A refused
-    update (a 4xx page) or an unexpected error (500) removes the file. Should
-    the commit itself fail, Flask answers 500 and runs the hooks again on
-    that response, so the file goes then."""
-    if photo is None:
-        return
-
-    @after_this_request
-    def discard_on_error(response: Response) -> Response:
-        if response.status_code >= 400:
-            discard(photo)
-        return response
+    db.session.execute(
+        db.delete(StoredFile)
+        .where(
+            StoredFile.id == photo.id,
+            ~exists().where(ProjectUpdate.photo_id == StoredFile.id),
+        )
+        .execution_options(synchronize_session=False)
+    )

@@ -5,6 +5,7 @@ for a meeting (linked from the meeting page, see ``meeting_outcome``)."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -33,6 +34,9 @@ from meetings.requests.models import ResidentRequest
 from meetings.web import refused
 
 bp = Blueprint("projects", __name__)
+
+# seconds browsers keep a progress photo (it never changes)
+PHOTO_MAX_AGE = 7 * 24 * 3600
 
 
 def _status_of(form) -> int:
@@ -135,7 +139,6 @@ def add_update(project_id: int):
         return _render_show(project, update_form=form, status=_status_of(form))
     try:
         photo = uploads.store_photo(form.photo.data.stream) if form.photo.data else None
-        uploads.discard_unless_committed(photo)
         update = services.add_progress_update(
             current_user,
             project,
@@ -177,20 +180,28 @@ def rate(project_id: int):
 
 @bp.get("/projects/<int:project_id>/updates/<int:update_id>/photo")
 def photo(project_id: int, update_id: int):
-    """A progress photo, with the type stored when it was checked, never sniffed."""
+    """A progress photo, from the database, with the type stored when it was
+    checked, never sniffed. It never changes: browsers keep it a week."""
     update = services.get_update(update_id)
-    if update.project_id != project_id or update.photo_filename is None:
-        abort(404)
-    path = uploads.path_of(update.photo_filename)
-    if path is None or not path.is_file() or update.photo_content_type not in uploads.CONTENT_TYPES:
+    stored = update.photo
+    if (
+        update.project_id != project_id
+        or stored is None
+        or stored.content_type not in uploads.CONTENT_TYPES
+    ):
         abort(404)
     response = send_file(
-        path, mimetype=update.photo_content_type, conditional=True, max_age=7 * 24 * 3600
+        io.BytesIO(stored.data),
+        mimetype=stored.content_type,
+        etag=f"photo-{stored.id}",
+        last_modified=stored.created_at,
+        conditional=True,
+        max_age=PHOTO_MAX_AGE,
     )
-    extension = path.suffix
+    extension = uploads.EXTENSIONS[stored.content_type]
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = (
-        f'inline; filename="project-{project_id}-{update.id}{extension}"'
+        f'inline; filename="project-{project_id}-{update.id}.{extension}"'
     )
     return response
 

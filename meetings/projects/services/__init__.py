@@ -40,7 +40,6 @@ from meetings.projects.services.common import (
     today,
 )
 from meetings.projects.services.progress import (
-    Photo,
     add_progress_update,
     close_requests_of,
     completion_texts,
@@ -82,7 +81,6 @@ __all__ = [
     "TITLE_MAX",
     "UNIT_MAX",
     "BoardSummary",
-    "Photo",
     "ProjectCard",
     "ProjectSpec",
     "RatingStats",

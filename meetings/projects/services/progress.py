@@ -3,7 +3,6 @@ hears of them, and the requests a completed project closes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
@@ -25,6 +24,7 @@ from meetings.projects.models import (
     Project,
     ProjectStatus,
     ProjectUpdate,
+    StoredFile,
 )
 from meetings.projects.services.common import (
     NOTE_MAX,
@@ -43,14 +43,6 @@ PATH_TO_CLOSED = {
     RequestStatus.ACCEPTED: [RequestStatus.CLOSED],
     RequestStatus.ANSWERED: [RequestStatus.CLOSED],
 }
-
-
-@dataclass(frozen=True)
-class Photo:
-    """A photo stored by ``meetings.projects.uploads``: its server-side name and type."""
-
-    filename: str
-    content_type: str
 
 
 def _new_status(project: Project, status: ProjectStatus | str | None) -> ProjectStatus | None:
@@ -88,7 +80,7 @@ def add_progress_update(
     percent: int | None,
     note: str | None,
     status: ProjectStatus | str | None = None,
-    photo: Photo | None = None,
+    photo: StoredFile | None = None,
     on_date: date | None = None,
 ) -> ProjectUpdate:
     """Report progress (挂图作战): percent, a note, maybe a photo, maybe a new
@@ -143,8 +135,7 @@ def add_progress_update(
         percent=percent,
         note=note,
         status=to,
-        photo_filename=photo.filename if photo else None,
-        photo_content_type=photo.content_type if photo else None,
+        photo=photo,
         author=actor,
     )
     db.session.add(update)
