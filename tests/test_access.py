@@ -110,6 +110,8 @@ TABLE = [
     ("GET", "/requests/{request}", None, THE_RESIDENTS_OWN),
     ("POST", "/requests/{request}/reply", {}, managers(422)),
     ("GET", "/communities/{community}/requests", None, managers(200)),
+    # The person picker's search: the members of a community its secretary runs.
+    ("GET", "/people?community={community}&q=王", None, managers(200)),
     ("POST", "/api/v1/requests", {}, users(422)),
     ("GET", "/api/v1/requests", None, users(200)),
     ("GET", "/api/v1/requests/{request}", None, THE_RESIDENTS_OWN),
@@ -121,6 +123,8 @@ TABLE = [
     ("GET", "/communities/{community}/meetings", None, everyone(200)),
     ("GET", "/my/meetings", None, users(200)),
     ("GET", "/communities/{community}/meetings/new", None, managers(200)),
+    # The topic picker's search: requests of the community that may become topics.
+    ("GET", "/communities/{community}/topics?q=活动室", None, managers(200)),
     ("POST", "/communities/{community}/meetings/new", {}, managers(422)),
     # A draft is as missing as a wrong id to those who may not see it.
     ("GET", "/meetings/{draft}", None, insiders(200, others=404, anonymous=404)),

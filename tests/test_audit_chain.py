@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from auth.models import User
 from meetings import create_app
+from meetings.audit.cli import CHECKPOINT_FILE
 from meetings.audit.models import GENESIS_HASH, AuditEntry
 from meetings.audit.services import (
     ADVISORY_LOCK_KEY,
@@ -27,6 +29,17 @@ from meetings.audit.services import (
 )
 from meetings.dbtypes import utcnow
 from meetings.extensions import db as _db
+
+
+@pytest.fixture(autouse=True)
+def _check_from_the_start(app):
+    """``audit verify`` goes on from the last check's checkpoint (in the
+    instance folder, shared by the run): each test here checks the whole
+    chain of its own (rolled back) world. See test_audit_verify.py."""
+    checkpoint = Path(app.instance_path) / CHECKPOINT_FILE
+    checkpoint.unlink(missing_ok=True)
+    yield
+    checkpoint.unlink(missing_ok=True)
 
 
 def _entries(db) -> list[AuditEntry]:

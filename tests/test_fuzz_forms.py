@@ -136,7 +136,7 @@ def local(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M")
 
 
-MEETING_LOOSE = ["starts_at", "ends_at", "host_id", "recorder_id", "request_ids"]
+MEETING_LOOSE = ["starts_at", "ends_at", "host", "recorder", "request_ids", "more_topics"]
 
 
 @pytest.fixture
@@ -161,8 +161,9 @@ def forms(
         "location": "社区活动室",
         "online_url": "",
         "description": "",
-        "host_id": "0",
-        "recorder_id": "0",
+        "host": "",
+        "recorder": "",
+        "more_topics": "",
     }
     held = held_meeting
     return {
@@ -194,6 +195,22 @@ def forms(
             ResidentRequest,
             resident,
             loose=["community_id", "category"],
+        ),
+        "request_on_behalf": Form(
+            "/requests/new",
+            {
+                "community_id": str(community.id),
+                "title": "楼道堆物",
+                "category": "public_facilities",
+                "description": "3号楼楼道里堆满了杂物。",
+                "location": "3号楼",
+                "contact": "",
+                "on_behalf_of": resident.username,
+            },
+            ["title", "description"],
+            ResidentRequest,
+            secretary,
+            loose=["on_behalf_of"],
         ),
         "meeting": Form(
             f"/communities/{community.id}/meetings/new",
@@ -338,6 +355,7 @@ def check_escaped(page: str, text: str) -> None:
     [
         "signup",
         "request",
+        "request_on_behalf",
         "meeting",
         "meeting_edit",
         "agenda_item",
@@ -418,3 +436,50 @@ def check_one(db, client, form: Form, name: str, text: str) -> None:
     assert response.status_code == 422, f"{name}={text!r}: {response.status_code}"
     assert shown_errors(page, name), f"no message for {name!r} with {text!r}"
     check_escaped(page, text)
+
+
+# --- the searches: hostile text in a query string -------------------------------------------
+
+# (path with {community} and {meeting}, its fixed query, the parameter drawn, JSON or a page)
+SEARCHES = [
+    ("/people", {"community": "{community}"}, "q", True),
+    ("/communities/{community}/topics", {}, "q", True),
+    ("/meetings/{meeting}/attendees", {}, "q", False),
+    ("/meetings/{meeting}/attendees", {}, "page", False),
+    ("/communities/{community}/requests", {}, "page", False),
+    ("/communities/{community}/dashboard", {}, "page", False),
+    ("/search", {"q": "活动室"}, "page", False),
+    ("/search", {"q": "活动室"}, "projects_page", False),
+    ("/search", {}, "q", False),
+]
+
+
+@pytest.mark.parametrize(("path", "query", "name", "json"), SEARCHES)
+def test_hostile_search_text_is_answered_not_a_500(
+    path, query, name, json, app, db, make_meeting, secretary, community, in_request
+):
+    meeting = make_meeting(MeetingStatus.SCHEDULED)
+    client = app.test_client()
+    response = client.post(
+        "/auth/login", data={"username": secretary.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    url = path.format(community=community.id, meeting=meeting.id)
+    fixed = {key: value.format(community=community.id) for key, value in query.items()}
+
+    @settings(THROUGH_THE_APP, max_examples=MAX_EXAMPLES)
+    @given(st.one_of(hostile_text, numberish))
+    def ask(text: str) -> None:
+        response = client.get(url, query_string=fixed | {name: text})
+        assert response.status_code < 500, f"{name}={text!r}"
+        if "\x00" in text:
+            assert response.status_code == 400
+            return
+        assert response.status_code in (200, 422), f"{name}={text!r}: {response.status_code}"
+        if json:
+            found = response.get_json()
+            assert len(found["items"]) <= 20 and isinstance(found["more"], bool)
+        else:
+            check_escaped(response.get_data(as_text=True), text)
+
+    ask()

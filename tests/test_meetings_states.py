@@ -59,8 +59,8 @@ def test_secretary_creates_a_draft_on_the_web(english, login, secretary, communi
             "ends_at": "2030-12-02T20:30",
             "location": "优山美地花园物业会议室",
             "description": "商量电梯里的广告怎么处理。",
-            "host_id": secretary.id,
-            "recorder_id": 0,
+            "host": secretary.username,
+            "recorder": "",
         },
     )
     meeting = db.session.scalar(db.select(Meeting).where(Meeting.title == "电梯轿厢广告协商会"))
@@ -83,8 +83,8 @@ def test_meeting_form_shows_its_problems_next_to_the_fields(english, login, secr
             "ends_at": "2030-12-02T18:00",
             "location": "",
             "online_url": "",
-            "host_id": 0,
-            "recorder_id": 0,
+            "host": "",
+            "recorder": "",
         },
     )
     page = response.get_data(as_text=True)
@@ -105,8 +105,6 @@ def test_a_request_id_beyond_the_database_is_refused_not_a_500(
             "starts_at": "2030-12-02T19:00",
             "ends_at": "2030-12-02T20:00",
             "location": "社区活动室",
-            "host_id": 0,
-            "recorder_id": 0,
             "request_ids": "2147483648",
         },
     )

@@ -230,22 +230,22 @@ def test_search_finds_projects_by_title(english, committed, held_meeting):
 
 
 def test_search_takes_percent_and_underscore_literally(committed, community, db):
-    assert public.search("%").minutes == []
-    assert public.search("_").minutes == []
-    assert public.search("防滑%地板").minutes == []
+    assert public.search("%").minutes.items == []
+    assert public.search("_").minutes.items == []
+    assert public.search("防滑%地板").minutes.items == []
     db.session.add(Project(community=community, title="100%_完成的项目", responsible_unit="社区"))
     db.session.flush()
-    assert [p.title for p in public.search("100%_").projects] == ["100%_完成的项目"]
-    assert public.search("100_%").projects == []
+    assert [p.title for p in public.search("100%_").projects.items] == ["100%_完成的项目"]
+    assert public.search("100_%").projects.items == []
 
 
 def test_search_is_limited_to_a_community_and_ignores_drafts(
     committed, community, other_community, held_meeting, secretary
 ):
-    assert len(public.search("防滑地板", community.id).minutes) == 1
-    assert public.search("防滑地板", other_community.id).minutes == []
+    assert len(public.search("防滑地板", community.id).minutes.items) == 1
+    assert public.search("防滑地板", other_community.id).minutes.items == []
     services.save_version(secretary, held_meeting.meeting, "# 只在草稿里的词：无障碍坡道\n")
-    assert public.search("无障碍坡道").minutes == []
+    assert public.search("无障碍坡道").minutes.items == []
 
 
 def test_an_empty_or_overlong_search_is_answered_calmly(client):

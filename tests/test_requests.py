@@ -135,13 +135,21 @@ def test_user_without_community_is_told_to_ask_the_secretary(english, login, mak
     assert 'name="title"' not in page
 
 
+def has_person_picker(page: str, name: str) -> bool:
+    """A text field the picker's script enhances (``data-picker-url``)."""
+    return re.search(rf'<input[^>]* data-picker-url="[^"]*"[^>]* name="{name}"', page) is not None
+
+
 def test_secretary_raises_a_request_for_a_resident(english, login, secretary, resident, community):
     login(secretary)
     page = english.get("/requests/new").get_data(as_text=True)
-    assert has_select(page, "on_behalf_of")
-    assert "王阿姨（东篱社区）" in page
+    assert has_person_picker(page, "on_behalf_of")
+    assert not has_select(page, "on_behalf_of")
+    assert "王阿姨" not in page  # no list of the members
 
-    response = english.post("/requests/new", data=form_data(community, on_behalf_of=resident.id))
+    response = english.post(
+        "/requests/new", data=form_data(community, on_behalf_of=resident.username)
+    )
 
     assert response.status_code == 302
     [item] = requests_in(community)
@@ -154,15 +162,49 @@ def test_secretary_raises_a_request_for_a_resident(english, login, secretary, re
     assert history == [(secretary.id, "submitted")]
 
 
+def test_without_the_script_a_phone_number_or_a_full_name_names_the_resident(
+    db, english, login, secretary, resident, community
+):
+    resident.phone = "138-0013-8000"
+    db.session.flush()
+    login(secretary)
+    for typed in ("138 0013 8000", "王阿姨"):
+        response = english.post("/requests/new", data=form_data(community, on_behalf_of=typed))
+        assert response.status_code == 302, typed
+    assert [item.requester_id for item in requests_in(community)] == [resident.id, resident.id]
+
+
+def test_a_typed_name_that_matches_several_residents_is_refused_with_their_usernames(
+    english, login, make_user, secretary, resident, community
+):
+    make_user("wang2", community=community, display_name="王阿姨")
+    login(secretary)
+    response = english.post("/requests/new", data=form_data(community, on_behalf_of="王阿姨"))
+
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True), "on_behalf_of") == [
+        "Several people in 东篱社区 match “王阿姨”: 王阿姨 (resident), 王阿姨 (wang2). "
+        "Please type the username of the one you mean."
+    ]
+    assert requests_in(community) == []
+
+    response = english.post("/requests/new", data=form_data(community, on_behalf_of="wang2"))
+    assert response.status_code == 302
+
+
 def test_secretary_cannot_raise_for_someone_outside_the_community(
     english, login, make_user, secretary, resident, community, other_community
 ):
-    stranger = make_user(community=other_community)
+    stranger = make_user("stranger", community=other_community)
     login(secretary)
-    response = english.post("/requests/new", data=form_data(community, on_behalf_of=stranger.id))
+    response = english.post(
+        "/requests/new", data=form_data(community, on_behalf_of=stranger.username)
+    )
 
     assert response.status_code == 422
-    assert field_errors(response.get_data(as_text=True), "on_behalf_of") == ["Not a valid choice."]
+    assert field_errors(response.get_data(as_text=True), "on_behalf_of") == [
+        "Nobody in 东篱社区 has the username, phone number or name “stranger”."
+    ]
     assert requests_in(community) == []
 
 
@@ -173,14 +215,25 @@ def test_secretary_of_two_communities_raises_for_a_member_of_the_chosen_one(
     db.session.flush()
     login(secretary)
     response = english.post(
-        "/requests/new", data=form_data(other_community, on_behalf_of=resident.id)
+        "/requests/new", data=form_data(other_community, on_behalf_of=resident.username)
     )
 
     assert response.status_code == 422
     assert field_errors(response.get_data(as_text=True), "on_behalf_of") == [
-        "This person is not a member of the chosen community."
+        "Nobody in 星怡社区 has the username, phone number or name “resident”."
     ]
     assert requests_in(other_community) == []
+
+
+def test_a_deactivated_resident_is_not_found(db, english, login, secretary, resident, community):
+    resident.is_active = False
+    db.session.flush()
+    login(secretary)
+    response = english.post(
+        "/requests/new", data=form_data(community, on_behalf_of=resident.username)
+    )
+    assert response.status_code == 422
+    assert requests_in(community) == []
 
 
 def test_resident_cannot_raise_on_behalf_of_a_neighbour(
@@ -204,7 +257,9 @@ def test_administrator_raises_only_for_a_resident(english, login, admin, residen
     ]
     assert requests_in(community) == []
 
-    response = english.post("/requests/new", data=form_data(community, on_behalf_of=resident.id))
+    response = english.post(
+        "/requests/new", data=form_data(community, on_behalf_of=resident.username)
+    )
     assert response.status_code == 302
     [item] = requests_in(community)
     assert (item.requester_id, item.raised_by_id) == (resident.id, admin.id)

@@ -43,12 +43,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, event, select, text, update
+from sqlalchemy import Connection, Select, bindparam, event, func, select, text, update
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from auth.models import User
@@ -199,33 +199,79 @@ def entry_hash(prev_hash: str, content: str) -> str:
 # --- checking the chain -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """The last entry a check found sound: where the next check may start."""
+
+    seq: int
+    entry_id: int
+    hash: str
+
+
 @dataclass
 class ChainReport:
     """What ``verify_chain`` found: the entries that check out, in chain
-    order, and the first one that does not, with what is wrong with it."""
+    order, and the first one that does not, with what is wrong with it.
+    ``count`` is what this check read: the entries after ``since`` when it
+    went on from a checkpoint, else all."""
 
     count: int = 0
     unsealed: int = 0  # entries not linked yet
+    since: Checkpoint | None = None
     last_id: int | None = None
+    last_seq: int | None = None
     last_hash: str | None = None
     broken_id: int | None = None
     problem: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return self.problem is None
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """Where the chain checked out to, for the next check to go on from."""
+        if not self.ok or self.last_seq is None:
+            return None
+        return Checkpoint(self.last_seq, self.last_id, self.last_hash)
 
 
 def verify_chain(
-    bind: Connection | Session | scoped_session | None = None, batch: int = 1000
+    bind: Connection | Session | scoped_session | None = None,
+    batch: int = 1000,
+    *,
+    since: Checkpoint | None = None,
+    progress: Callable[[ChainReport], None] | None = None,
+    every: int = 100_000,
 ) -> ChainReport:
     """Walk the chain in ``seq`` order, checking each link and each entry's
     hash (through ``bind``, by default the app's session), then count the
-    entries not linked yet."""
+    entries not linked yet.
+
+    From a checkpoint (``since``, an earlier check's ``report.checkpoint``)
+    only the entries after it are read, once the entry at its place is
+    found to be the one that was checked (same id, same hash): what was
+    added since is checked in seconds, however long the log. A change
+    before the checkpoint is found only by walking from the start.
+    ``progress(report)`` is called after every ``every`` entries."""
     bind = bind if bind is not None else db.session
-    report = ChainReport()
+    report = ChainReport(since=since)
     expected_prev = GENESIS_HASH
-    for row in _rows(bind, _CHAIN, batch):
+    chain = _CHAIN
+    if since is not None:
+        held = bind.execute(_AT_SEQ, {"seq": since.seq}).first()
+        if held is None or held.id != since.entry_id or held.hash != since.hash:
+            report.broken_id = held.id if held is not None else since.entry_id
+            report.problem = (
+                f"the chain no longer holds the entry checked last time at place {since.seq} "
+                f"(entry {since.entry_id}, hash {since.hash}): the log was cut or rewritten, or "
+                "the database was restored from an older backup (then check it all: --full)"
+            )
+            return report
+        expected_prev = since.hash
+        report.last_id, report.last_seq, report.last_hash = since.entry_id, since.seq, since.hash
+        chain = _CHAIN.where(_audit.c.seq > since.seq)
+    for row in _rows(bind, chain, batch):
         if row.prev_hash != expected_prev:
             before = f"entry {report.last_id}" if report.last_id is not None else "the start"
             report.broken_id = row.id
@@ -242,8 +288,11 @@ def verify_chain(
             return report
         report.count += 1
         report.last_id = row.id
+        report.last_seq = row.seq
         report.last_hash = row.hash
         expected_prev = row.hash
+        if progress is not None and report.count % every == 0:
+            progress(report)
     for row in _rows(bind, _NOT_IN_CHAIN, batch):
         if row.prev_hash is not None or row.hash is not None:
             report.broken_id = row.id
@@ -253,8 +302,15 @@ def verify_chain(
     return report
 
 
+def chain_length(bind: Connection | Session | scoped_session | None = None) -> int:
+    """The place of the last linked entry: how many a check from the start reads."""
+    bind = bind if bind is not None else db.session
+    return bind.execute(select(func.max(_audit.c.seq))).scalar() or 0
+
+
 _CHAIN = select(_audit).where(_audit.c.seq.is_not(None)).order_by(_audit.c.seq)
 _NOT_IN_CHAIN = select(_audit).where(_audit.c.seq.is_(None)).order_by(_audit.c.id)
+_AT_SEQ = select(_audit.c.id, _audit.c.hash).where(_audit.c.seq == bindparam("seq"))
 
 
 def _rows(

@@ -1,10 +1,24 @@
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField
 
+from auth import permissions
 from auth import services as auth_services
+from auth.models import Community
+from meetings.dbtypes import database_id
+from meetings.extensions import db
 from meetings.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES
+from meetings.main import people as people_search
 from meetings.web import safe_next
 
 bp = Blueprint("main", __name__)
@@ -43,3 +57,27 @@ def set_language():
     if current_user.is_authenticated:
         auth_services.set_locale(current_user, form.lang.data)
     return response
+
+
+@bp.get("/people")
+@login_required
+def people():
+    """The person pickers' search (``static/js/picker.js``): active members
+    of ``?community=`` whose name, username or phone contains ``?q=``, at
+    most ``PICK_LIMIT``; for those who run that community only."""
+    community = db.get_or_404(Community, request.args.get("community", 0, type=database_id))
+    if not permissions.can_manage(current_user, community):
+        abort(403)
+    found, more = people_search.find_members(community.id, request.args.get("q"))
+    return jsonify(
+        items=[
+            {
+                "id": user.id,
+                "username": user.username,
+                "display_name": user.display_name,
+                "phone_hint": people_search.phone_hint(user.phone),
+            }
+            for user in found
+        ],
+        more=more,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -12,6 +14,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    SearchField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -19,10 +22,19 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from auth.models import Community, User
 from meetings.dbtypes import database_id
+from meetings.main.people import QUERY_MAX, match_member, person_problem
 from meetings.meeting.models import AttendeeRole, Presence, Rsvp
 from meetings.meeting.services import agenda as agenda_services
 from meetings.meeting.services import meetings as meeting_services
@@ -48,14 +60,15 @@ class CheckboxListField(SelectMultipleField):
         pass
 
 
-def _person_choices(members, none_label) -> list[SelectChoice]:
-    return [SelectChoice(0, none_label)] + [
-        SelectChoice(m.user.id, m.user.display_name) for m in members
-    ]
-
-
-def _topic_choices(topics) -> list[SelectChoice]:
+def topic_choices(topics) -> list[SelectChoice]:
     return [SelectChoice(t.id, f"{t.title}（{t.status.label}）") for t in topics]
+
+
+PERSON_HELP = _l(
+    "Type part of their name, their username or phone number, and choose them. "
+    "Leave empty if not chosen yet."
+)
+TOPIC_NUMBER = re.compile(r"#?(\d{1,9})")
 
 
 class MeetingForm(FlaskForm):
@@ -68,6 +81,14 @@ class MeetingForm(FlaskForm):
         _l("Topics: the requests this meeting deliberates"),
         coerce=database_id,
         validate_choice=False,
+    )
+    more_topics = StringField(
+        _l("Another request as a topic"),
+        validators=[Optional(), Length(max=200)],
+        description=_l(
+            "Not in the list above? Type part of its title and choose it, "
+            "or type its number (e.g. 12, 40)."
+        ),
     )
     starts_at = DateTimeLocalField(
         _l("Starts"), format=DATETIME_FORMATS, validators=[InputRequired()]
@@ -88,27 +109,67 @@ class MeetingForm(FlaskForm):
         validators=[Optional(), Length(max=meeting_services.DESCRIPTION_MAX)],
         render_kw={"rows": 5},
     )
-    host_id = SelectField(_l("Host (主持人)"), coerce=int)
-    recorder_id = SelectField(_l("Recorder (记录人)"), coerce=int)
+    host = StringField(
+        _l("Host (主持人)"), validators=[Optional(), Length(max=QUERY_MAX)], description=PERSON_HELP
+    )
+    recorder = StringField(
+        _l("Recorder (记录人)"),
+        validators=[Optional(), Length(max=QUERY_MAX)],
+        description=PERSON_HELP,
+    )
 
-    def __init__(self, members, topics, *args, **kwargs):
+    def __init__(self, community: Community, topics, more_topics: bool, *args, **kwargs):
+        """``topics``: the requests listed as checkboxes; ``more_topics``:
+        whether others may be found with the topic search."""
         super().__init__(*args, **kwargs)
-        self.host_id.choices = _person_choices(members, _l("— not yet chosen —"))
-        self.recorder_id.choices = _person_choices(members, _l("— not yet chosen —"))
-        self.request_ids.choices = _topic_choices(topics)
+        self.community = community
+        self.has_more_topics = more_topics
+        self.request_ids.choices = topic_choices(topics)
+        # filled in by the validators: the people named, the topics typed by number
+        self.people: dict[str, User | None] = {"host": None, "recorder": None}
+        self.typed_topic_ids: list[int] = []
+
+    def _person(self, field) -> None:
+        if not (field.data or "").strip():
+            return
+        match = match_member(self.community.id, field.data)
+        if match.user is None:
+            raise ValidationError(person_problem(match, self.community.name))
+        self.people[field.name] = match.user
+
+    def validate_host(self, field) -> None:
+        self._person(field)
+
+    def validate_recorder(self, field) -> None:
+        self._person(field)
+
+    def validate_more_topics(self, field) -> None:
+        """Request numbers, "12, 40" or "#12" (the topic search types them for
+        the secretary who picks a title); whether each may be a topic is the
+        service's to say."""
+        text = (field.data or "").replace("，", ",").replace("、", ",")
+        parts = [part.strip() for part in re.split(r"[,\s]+", text) if part.strip()]
+        numbers = [TOPIC_NUMBER.fullmatch(part) for part in parts]
+        if not all(numbers):
+            raise ValidationError(
+                _l("Please give request numbers, e.g. 12, 40, or choose the request in the list.")
+            )
+        self.typed_topic_ids = [int(number.group(1)) for number in numbers if number]
 
     def values(self) -> dict:
         """The form's content as the services' keyword arguments."""
+        host, recorder = self.people["host"], self.people["recorder"]
+        chosen = list(self.request_ids.data or []) + self.typed_topic_ids
         return {
             "title": self.title.data,
-            "request_ids": list(self.request_ids.data or []),
+            "request_ids": list(dict.fromkeys(chosen)),
             "starts_at": self.starts_at.data,
             "ends_at": self.ends_at.data,
             "location": self.location.data or "",
             "online_url": self.online_url.data or None,
             "description": self.description.data or "",
-            "host_id": self.host_id.data or None,
-            "recorder_id": self.recorder_id.data or None,
+            "host_id": host.id if host is not None else None,
+            "recorder_id": recorder.id if recorder is not None else None,
         }
 
 
@@ -147,7 +208,7 @@ class AgendaItemForm(FlaskForm):
 
     def __init__(self, topics, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.request_ids.choices = _topic_choices(topics)
+        self.request_ids.choices = topic_choices(topics)
 
     def values(self) -> dict:
         return {
@@ -168,12 +229,15 @@ class MoveForm(FlaskForm):
     position = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)])
 
 
+ROLE_BLANK = _l("— role —")
+
+
 class InviteRow(Form):
     """One member in the invitation list (a sub-form: no CSRF of its own)."""
 
     user_id = HiddenField()
     selected = BooleanField()
-    role = SelectField(choices=role_choices(blank=_l("— role —")), validate_choice=False)
+    role = SelectField(choices=role_choices(blank=ROLE_BLANK), validate_choice=False)
 
 
 class InviteForm(FlaskForm):
@@ -184,14 +248,37 @@ class InviteForm(FlaskForm):
         choices=role_choices(blank=_l("— the role chosen on each line —")),
         validate_choice=False,
     )
-    rows = FieldList(FormField(InviteRow))
+    rows = FieldList(FormField(InviteRow), max_entries=100)
 
-    def fill(self, members) -> None:
-        """One row per member not yet invited (keeps what was posted)."""
+    def fill(self, users: list[User]) -> None:
+        """One row per person of this page of the list, or, once posted, per
+        row posted; ``people`` are the users of the rows, by id."""
         if not self.is_submitted():
-            for membership in members:
-                self.rows.append_entry({"user_id": str(membership.user.id), "role": ""})
-        self.members = {str(m.user.id): m for m in members}
+            for user in users:
+                self.rows.append_entry({"user_id": str(user.id), "role": ""})
+        self.people = {str(user.id): user for user in users}
+        # the roles translated once for all the rows, not once per row
+        choices = [SelectChoice(c.value, str(c.label)) for c in role_choices(ROLE_BLANK)]
+        for row in self.rows:
+            row.role.choices = choices
+
+    def posted_user_ids(self) -> list[int]:
+        """The ids in the posted rows (checked or not), in their order."""
+        ids = [row.user_id.data or "" for row in self.rows]
+        return [int(value) for value in ids if value.isdigit() and len(value) < 10]
+
+
+class MemberSearchForm(FlaskForm):
+    """Find members to invite (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Find members"),
+        validators=[Optional(), Length(max=QUERY_MAX)],
+        description=_l("Part of a name, a username or a phone number."),
+    )
 
 
 class AttendanceForm(FlaskForm):

@@ -175,6 +175,8 @@ meeting_topic = Table(
     db.metadata,
     Column("meeting_id", ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True),
     Column("request_id", ForeignKey("resident_request.id", ondelete="CASCADE"), primary_key=True),
+    # a request's meetings (the requests API, a request's page)
+    Index("ix_meeting_topic_request_id", "request_id"),
 )
 
 # The requests an agenda item deals with (always among the meeting's topics).
@@ -183,6 +185,7 @@ agenda_item_request = Table(
     db.metadata,
     Column("agenda_item_id", ForeignKey("agenda_item.id", ondelete="CASCADE"), primary_key=True),
     Column("request_id", ForeignKey("resident_request.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_agenda_item_request_request_id", "request_id"),
 )
 
 

@@ -137,10 +137,14 @@ def _optional_user() -> User | None:
 
 
 def _view(version: MinutesVersion, found: services.History) -> dict[str, Any]:
+    return _fields(version, found.status(version))
+
+
+def _fields(version: MinutesVersion, status: services.VersionStatus) -> dict[str, Any]:
     return {
         "meeting_id": version.meeting_id,
         "version": version.number,
-        "status": found.status(version).value,
+        "status": status.value,
         "body_markdown": version.body_markdown,
         "body_html": str(render_markdown(version.body_markdown)),
         "created_at": version.created_at,
@@ -249,16 +253,17 @@ def list_public_minutes(args):
 
 
 def _public_view(version: MinutesVersion) -> dict[str, Any]:
+    """A current published version from ``public.published_minutes``, which
+    brings its meeting, community and first publication along: nothing more
+    is read per item."""
     meeting = version.meeting
-    found = services.history(meeting)
-    first = found.published[0] if found.published else version
     return {
-        **_view(version, found),
+        **_fields(version, services.VersionStatus.PUBLISHED),
         "meeting_title": meeting.title,
         "community_id": meeting.community_id,
         "community_name": meeting.community.name,
         "starts_at": meeting.starts_at,
-        "first_published_at": first.published_at,
+        "first_published_at": version.first_published_at or version.published_at,
         "url": external_url("minutes.public_show", meeting_id=meeting.id),
     }
 

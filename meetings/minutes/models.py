@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from auth.models import User
 from meetings.dbtypes import UTCDateTime, utcnow
@@ -31,6 +31,10 @@ class MinutesVersion(db.Model):
     circulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    # When the meeting's minutes were first published: not a column, filled
+    # in by the public lists' query (``meetings.minutes.public``).
+    first_published_at: Mapped[datetime | None] = query_expression()
 
     meeting: Mapped[Meeting] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload, with_expression
 
 from auth.models import Community
 from meetings.extensions import db
+from meetings.main.paging import Window, window
+from meetings.main.people import like_pattern
 from meetings.meeting.models import Meeting, MeetingStatus
 from meetings.minutes.models import MinutesVersion
 from meetings.minutes.render import plain_text
@@ -24,62 +26,84 @@ from meetings.projects.models import Project, project_request
 from meetings.requests.models import RequestStatus, ResidentRequest
 
 QUERY_MAX = 100
-SEARCH_LIMIT = 50
+SEARCH_PAGE = 10
 SNIPPET_RADIUS = 40  # characters shown on each side of a match
 # Requests with a public answer: replied directly, or resolved / closed.
 ANSWERED_STATUSES = (RequestStatus.ANSWERED, RequestStatus.RESOLVED, RequestStatus.CLOSED)
 
 
-def _current_versions():
-    """Per meeting: the number of its current published version and when its
-    minutes were first published."""
-    return (
-        db.select(
-            MinutesVersion.meeting_id.label("meeting_id"),
-            func.max(MinutesVersion.number).label("number"),
-            func.min(MinutesVersion.published_at).label("first_published_at"),
-        )
-        .where(MinutesVersion.published_at.is_not(None))
-        .group_by(MinutesVersion.meeting_id)
-        .subquery()
-    )
-
-
 def published_minutes(community_id: int | None = None, order: str = "first") -> Select:
     """The current published version of each meeting's minutes, newest first:
-    by first publication (a correction does not move a meeting up), or with
-    ``order="updated"`` by the latest publication (for the feed)."""
-    current = _current_versions()
+    by first publication (a correction does not move a meeting up), with
+    ``order="updated"`` by the latest publication (for the feed), with
+    ``order="newest"`` newest version first (for the search). Each
+    version comes with its meeting and community, and with
+    ``first_published_at``, when the meeting's minutes were first published.
+
+    The meetings are chosen first (published minutes, of the community),
+    and for each only its own versions are read: the current one is the
+    published version no later one supersedes (``NOT EXISTS``, on the
+    ``(meeting_id, number)`` key), which replaced a grouping of every
+    published version of every community, done twice (list and count)."""
+    later = aliased(MinutesVersion)
+    superseded = (
+        db.select(later.id)
+        .where(
+            later.meeting_id == MinutesVersion.meeting_id,
+            later.number > MinutesVersion.number,
+            later.published_at.is_not(None),
+        )
+        .exists()
+    )
+    earliest = aliased(MinutesVersion)
+    first_published = (
+        db.select(func.min(earliest.published_at))
+        .where(earliest.meeting_id == MinutesVersion.meeting_id)
+        .scalar_subquery()
+    )
     statement = (
         db.select(MinutesVersion)
-        .join(
-            current,
-            (MinutesVersion.meeting_id == current.c.meeting_id)
-            & (MinutesVersion.number == current.c.number),
-        )
         .join(Meeting, Meeting.id == MinutesVersion.meeting_id)
-        .where(Meeting.status == MeetingStatus.MINUTES_PUBLISHED)
-        .options(joinedload(MinutesVersion.meeting).joinedload(Meeting.community))
+        .where(
+            Meeting.status == MeetingStatus.MINUTES_PUBLISHED,
+            MinutesVersion.published_at.is_not(None),
+            ~superseded,
+        )
+        .options(
+            contains_eager(MinutesVersion.meeting).joinedload(Meeting.community),
+            with_expression(MinutesVersion.first_published_at, first_published),
+        )
     )
     if community_id is not None:
         statement = statement.where(Meeting.community_id == community_id)
     if order == "updated":
         return statement.order_by(MinutesVersion.published_at.desc(), MinutesVersion.id.desc())
-    return statement.order_by(current.c.first_published_at.desc(), Meeting.id.desc())
+    if order == "newest":
+        # by the version's key: a walk that may stop at the first page (the search)
+        return statement.order_by(MinutesVersion.id.desc())
+    return statement.order_by(first_published.desc(), Meeting.id.desc())
+
+
+def _answered(community: Community):
+    return (
+        ResidentRequest.community_id == community.id,
+        ResidentRequest.status.in_([s.value for s in ANSWERED_STATUSES]),
+        ResidentRequest.reply.is_not(None),
+    )
 
 
 def answered_requests(community: Community) -> Select:
     """Requests of the community with a public reply, latest reply first."""
     return (
         db.select(ResidentRequest)
-        .where(
-            ResidentRequest.community_id == community.id,
-            ResidentRequest.status.in_([s.value for s in ANSWERED_STATUSES]),
-            ResidentRequest.reply.is_not(None),
-        )
+        .where(*_answered(community))
         .order_by(ResidentRequest.replied_at.desc(), ResidentRequest.id.desc())
         .options(selectinload(ResidentRequest.meetings))
     )
+
+
+def answered_count(community: Community) -> int:
+    return db.session.scalar(db.select(func.count(ResidentRequest.id)).where(*_answered(community)))
 
 
 def published_meetings_of(item: ResidentRequest) -> list[Meeting]:
@@ -87,12 +111,6 @@ def published_meetings_of(item: ResidentRequest) -> list[Meeting]:
 
 
 # --- search -------------------------------------------------------------------------------
-
-
-def like_pattern(query: str) -> str:
-    """``%query%`` with the LIKE wildcards in the query taken literally."""
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @dataclass
@@ -109,13 +127,11 @@ class MinutesHit:
 
 @dataclass
 class SearchResult:
-    query: str
-    minutes: list[MinutesHit]
-    projects: list[Project]
+    """A page of each: minutes hits and projects, newest first, not counted."""
 
-    @property
-    def total(self) -> int:
-        return len(self.minutes) + len(self.projects)
+    query: str
+    minutes: Window
+    projects: Window
 
 
 def _snippet(text: str, query: str) -> tuple[str, str, str]:
@@ -133,39 +149,54 @@ def clean_query(query: str | None) -> str:
     return " ".join((query or "").split())[:QUERY_MAX]
 
 
-def search(query: str | None, community_id: int | None = None) -> SearchResult:
+def _contains(column, query: str):
+    """The column holds the query, case aside. Speed: a query without
+    letters that have a case (a Chinese word: nearly every search) is
+    matched with LIKE, which PostgreSQL runs 3 to 5 times faster than ILIKE
+    (no case folding): 25–45 ms → 9 ms over five years of minutes."""
+    pattern = like_pattern(query)
+    if query.lower() == query.upper():
+        return column.like(pattern, escape="\\")
+    return column.ilike(pattern, escape="\\")
+
+
+def search(
+    query: str | None,
+    community_id: int | None = None,
+    page: int = 1,
+    projects_page: int = 1,
+    per_page: int = SEARCH_PAGE,
+) -> SearchResult:
     """Published minutes (the current text, or the meeting's title) and
-    projects (title or description) containing the query."""
+    projects (title or description) containing the query: a page of each,
+    newest first.
+
+    Bounded: each page reads rows newest first until it has one more than
+    it shows (whether there is a next page) and stops, and nothing counts
+    all the matches. Words are still found as substrings (``ILIKE``), so a
+    rare word reads everything; full-text search is a later issue (17)."""
     query = clean_query(query)
     if not query:
-        return SearchResult(query, [], [])
-    pattern = like_pattern(query)
-    statement = published_minutes(community_id).where(
-        or_(
-            MinutesVersion.body_markdown.ilike(pattern, escape="\\"),
-            Meeting.title.ilike(pattern, escape="\\"),
-        )
+        return SearchResult(query, Window([], 1, per_page, False), Window([], 1, per_page, False))
+    statement = published_minutes(community_id, order="newest").where(
+        or_(_contains(MinutesVersion.body_markdown, query), _contains(Meeting.title, query))
     )
-    hits = []
-    for version in db.session.scalars(statement.limit(SEARCH_LIMIT)):
-        text = plain_text(version.body_markdown)
-        hits.append(MinutesHit(version, *_snippet(text, query)))
+    minutes = window(statement, page, per_page)
+    minutes.items = [
+        MinutesHit(version, *_snippet(plain_text(version.body_markdown), query))
+        for version in minutes.items
+    ]
     projects = db.select(Project).where(
-        or_(
-            Project.title.ilike(pattern, escape="\\"),
-            Project.description.ilike(pattern, escape="\\"),
-        )
+        or_(_contains(Project.title, query), _contains(Project.description, query))
     )
     if community_id is not None:
         projects = projects.where(Project.community_id == community_id)
-    found_projects = list(
-        db.session.scalars(
-            projects.order_by(Project.created_at.desc(), Project.id.desc())
-            .limit(SEARCH_LIMIT)
-            .options(joinedload(Project.community))
-        )
+    found_projects = window(
+        projects.order_by(Project.id.desc()).options(joinedload(Project.community)),
+        projects_page,
+        per_page,
     )
-    return SearchResult(query, hits, found_projects)
+    return SearchResult(query, minutes, found_projects)
 
 
 def latest_update(community_id: int) -> datetime | None:

@@ -205,6 +205,8 @@ class Poll(db.Model):
             "quorum_percent IS NULL OR (quorum_percent >= 1 AND quorum_percent <= 100)",
             name="quorum_percent_range",
         ),
+        # the open polls, few at any time ("my meetings": the polls waiting for a vote)
+        Index("ix_poll_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,6 +16,7 @@ from auth import permissions
 from auth.models import Community
 from meetings.errors import Conflict, DomainError
 from meetings.extensions import db
+from meetings.main.paging import page_arg
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import Meeting
 from meetings.meeting.permissions import require_manager
@@ -85,7 +86,7 @@ def board(community_id: int):
     return render_template(
         "projects/board.html",
         community=community,
-        summary=services.board_summary(community, status),
+        summary=services.board_summary(community, status, page_arg()),
         status=status,
         can_manage=permissions.can_manage(current_user, community),
     )

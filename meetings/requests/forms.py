@@ -3,7 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from auth.models import Community, Membership
+from auth.models import Community, User
+from meetings.main.people import QUERY_MAX, match_member, person_problem
 from meetings.requests.models import RequestCategory, RequestStatus
 from meetings.requests.services import (
     CONTACT_MAX,
@@ -48,23 +49,34 @@ class RequestForm(FlaskForm):
         validators=[Optional(), Length(max=CONTACT_MAX)],
         description=_l("A phone number or a time to call. Only the secretary sees it."),
     )
-    on_behalf_of = SelectField(
+    on_behalf_of = StringField(
         _l("On behalf of (optional)"),
-        coerce=int,
-        default=0,
-        description=_l("Raising it for a resident who told you about it? Choose them here."),
+        # no Optional(): an empty field is checked too (an administrator must name someone)
+        validators=[Length(max=QUERY_MAX)],
+        description=_l(
+            "Raising it for a resident who told you about it? Type part of their name, "
+            "their username or phone number, and choose them."
+        ),
     )
 
     def __init__(
         self,
         communities: list[Community],
-        candidates: list[Membership],
         own_community_ids: set[int],
+        behalf_community_ids: set[int],
+        actor_id: int,
         *args,
         **kwargs,
     ):
+        """``behalf_community_ids``: where the actor may raise a request for a
+        resident (the communities they run); none leaves the field out."""
         super().__init__(*args, **kwargs)
         self.own_community_ids = own_community_ids
+        self.behalf_community_ids = behalf_community_ids
+        self.actor_id = actor_id
+        self.communities = {c.id: c for c in communities}
+        # the resident named in ``on_behalf_of``, once validated
+        self.resident: User | None = None
         self.community_id.choices = [SelectChoice(c.id, c.name) for c in communities]
         # one community: no choice to make, the page just names it
         self.single_community = communities[0] if len(communities) == 1 else None
@@ -73,13 +85,7 @@ class RequestForm(FlaskForm):
         self.category.choices = [SelectChoice("", _l("— choose —"))] + [
             SelectChoice(category.value, category.label) for category in RequestCategory
         ]
-        if candidates:
-            self.candidate_pairs = {(m.user_id, m.community_id) for m in candidates}
-            self.on_behalf_of.choices = [SelectChoice(0, _l("— nobody: it is my own —"))] + [
-                SelectChoice(m.user_id, f"{m.user.display_name}（{m.community.name}）")
-                for m in candidates
-            ]
-        else:
+        if not behalf_community_ids:
             del self.on_behalf_of
 
     def validate_community_id(self, field) -> None:
@@ -87,14 +93,32 @@ class RequestForm(FlaskForm):
             raise ValidationError(_l("Please choose the community."))
 
     def validate_on_behalf_of(self, field) -> None:
+        """The typed username, phone number or name must name one active
+        member of the chosen community (with the picker's script, the
+        username of the person chosen)."""
         community_id = self.community_id.data
-        if field.errors or self.community_id.errors:
-            return  # not one of the choices: said already
-        if field.data:
-            if (field.data, community_id) not in self.candidate_pairs:
-                raise ValidationError(_l("This person is not a member of the chosen community."))
-        elif community_id and community_id not in self.own_community_ids:
-            raise ValidationError(_l("Please choose the resident you raise this request for."))
+        if field.errors or self.community_id.errors or not community_id:
+            return  # said already
+        if not (field.data or "").strip():
+            if community_id not in self.own_community_ids:
+                raise ValidationError(_l("Please choose the resident you raise this request for."))
+            return
+        community = self.communities[community_id]
+        if community_id not in self.behalf_community_ids:
+            raise ValidationError(
+                _l(
+                    "Only the secretary of %(community)s may raise a request for a resident there.",
+                    community=community.name,
+                )
+            )
+        match = match_member(community_id, field.data)
+        if match.user is None:
+            raise ValidationError(person_problem(match, community.name))
+        if match.user.id == self.actor_id:
+            raise ValidationError(
+                _l("That is you: leave this field empty to raise your own request.")
+            )
+        self.resident = match.user
 
 
 class ReplyForm(FlaskForm):

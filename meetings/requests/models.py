@@ -112,6 +112,8 @@ class ResidentRequest(db.Model):
         enum_check("category", RequestCategory),
         # the secretary's inbox: a community's requests by state and age
         Index("ix_resident_request_inbox", "community_id", "status", "created_at"),
+        # the requests API's list, newest first
+        Index("ix_resident_request_created_at", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,7 +121,7 @@ class ResidentRequest(db.Model):
     # the resident the request is for; they follow it on "my requests"
     requester_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     # who typed it in, when a secretary or grid leader raised it for the resident
-    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text)
     category: Mapped[RequestCategory] = mapped_column(StrEnumType(RequestCategory, 30))

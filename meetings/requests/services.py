@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, case, or_
 
 from auth import permissions
 from auth.models import Community, Membership, User
-from auth.services import list_communities, members_of
+from auth.services import list_communities
 from meetings.audit.services import record
 from meetings.dbtypes import utcnow
 from meetings.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
@@ -112,23 +113,24 @@ def communities_for_raising(user: User) -> list[Community]:
     return sorted(communities.values(), key=lambda c: c.name)
 
 
-def on_behalf_candidates(user: User) -> list[Membership]:
-    """The residents a secretary may raise a request for: the members of the
-    communities they run (everyone's, for an administrator)."""
-    managed = [c for c in communities_for_raising(user) if permissions.can_manage(user, c)]
-    return [m for c in managed for m in members_of(c) if m.user_id != user.id]
+def communities_raising_for_others(user: User, communities: list[Community]) -> set[int]:
+    """Of these communities, the ones where this user may raise a request on
+    a resident's behalf (those they run; all, for an administrator)."""
+    return {c.id for c in communities if permissions.can_manage(user, c)}
 
 
-def my_requests(user: User) -> list[ResidentRequest]:
-    """The requests raised by this resident or for them, newest first."""
-    return list(
-        db.session.scalars(
-            db.select(ResidentRequest)
-            .where(ResidentRequest.requester_id == user.id)
-            .order_by(ResidentRequest.created_at.desc(), ResidentRequest.id.desc())
-            .options(db.joinedload(ResidentRequest.community))
-        )
+MY_REQUESTS_PAGE = 20
+
+
+def my_requests(user: User, page: int = 1, per_page: int = MY_REQUESTS_PAGE) -> Pagination:
+    """A page of the requests raised by this resident or for them, newest first."""
+    statement = (
+        db.select(ResidentRequest)
+        .where(ResidentRequest.requester_id == user.id)
+        .order_by(ResidentRequest.created_at.desc(), ResidentRequest.id.desc())
+        .options(db.joinedload(ResidentRequest.community))
     )
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
 @dataclass
@@ -143,42 +145,55 @@ def _overdue_cutoff(now: datetime) -> datetime:
     return now - timedelta(days=reply_days())
 
 
+INBOX_PAGE = 20
+
+
 def inbox(
     community: Community,
     status: RequestStatus | None = None,
     overdue_only: bool = False,
     now: datetime | None = None,
-) -> list[InboxItem]:
-    """The secretary's list: requests waiting for a reply first, oldest
-    first within each group, the overdue ones marked."""
+    *,
+    page: int = 1,
+    per_page: int = INBOX_PAGE,
+) -> Pagination:
+    """A page of the secretary's list: requests waiting for a reply first,
+    oldest first within each group, the overdue ones marked (its ``items``
+    are ``InboxItem``)."""
     now = now or utcnow()
     statement = (
         db.select(ResidentRequest)
         .where(ResidentRequest.community_id == community.id)
-        .order_by(
+        .options(db.joinedload(ResidentRequest.requester), db.joinedload(ResidentRequest.community))
+    )
+    if status is not None:
+        # one status: in the order of the index (community, status, created_at)
+        statement = statement.where(ResidentRequest.status == status).order_by(
+            ResidentRequest.created_at, ResidentRequest.id
+        )
+    else:
+        statement = statement.order_by(
             case((ResidentRequest.status == RequestStatus.SUBMITTED, 0), else_=1),
             ResidentRequest.created_at,
             ResidentRequest.id,
         )
-        .options(db.joinedload(ResidentRequest.requester), db.joinedload(ResidentRequest.community))
-    )
-    if status is not None:
-        statement = statement.where(ResidentRequest.status == status)
     if overdue_only:
         statement = statement.where(
             ResidentRequest.status == RequestStatus.SUBMITTED,
             ResidentRequest.created_at < _overdue_cutoff(now),
         )
+    found = db.paginate(statement, page=page, per_page=per_page, error_out=False)
     days = reply_days()
-    return [
+    found.items = [
         InboxItem(
             request=item,
             is_overdue=item.is_overdue(now, days),
             due_at=item.reply_due_at(days),
             age=now - item.created_at,
         )
-        for item in db.session.scalars(statement)
+        for item in found.items
     ]
+    return found
 
 
 @dataclass
@@ -221,7 +236,10 @@ def visible_requests(
     return statement.order_by(ResidentRequest.created_at.desc(), ResidentRequest.id.desc()).options(
         db.joinedload(ResidentRequest.requester),
         db.joinedload(ResidentRequest.raised_by),
+        db.joinedload(ResidentRequest.replied_by),
         db.joinedload(ResidentRequest.community),
+        # ``meeting_ids``: the meetings of the whole page in one query
+        db.selectinload(ResidentRequest.meetings),
     )
 
 
@@ -304,19 +322,29 @@ def _create(
 
 
 def _notify_secretaries(item: ResidentRequest, actor: User) -> None:
-    for membership in members_of(item.community):
-        if membership.is_secretary and membership.user_id != actor.id:
-            notify(
-                membership.user,
-                "request.submitted",
-                _l(
-                    "New request in %(community)s: %(title)s",
-                    community=item.community.name,
-                    title=item.title,
-                ),
-                _l("Location: %(location)s", location=item.location),
-                link_to(item),
-            )
+    """Tell the community's secretaries (read alone, not with every member)."""
+    secretaries = db.session.scalars(
+        db.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.community_id == item.community_id,
+            Membership.is_secretary.is_(True),
+            User.id != actor.id,
+        )
+        .order_by(User.display_name, User.id)
+    ).all()
+    for secretary in secretaries:
+        notify(
+            secretary,
+            "request.submitted",
+            _l(
+                "New request in %(community)s: %(title)s",
+                community=item.community.name,
+                title=item.title,
+            ),
+            _l("Location: %(location)s", location=item.location),
+            link_to(item),
+        )
 
 
 def raise_request(actor: User, community: Community, draft: RequestDraft) -> ResidentRequest:

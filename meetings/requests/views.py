@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from auth import permissions
-from auth.models import Community, User
+from auth.models import Community
 from meetings.errors import DomainError
 from meetings.extensions import db
+from meetings.main.paging import page_arg
 from meetings.requests import services
 from meetings.requests.forms import InboxFilterForm, ReplyForm, RequestForm
 from meetings.requests.models import RequestStatus, ResidentRequest
@@ -29,8 +30,9 @@ def new():
         return render_template("requests/new.html", form=None, reply_days=services.reply_days())
     form = RequestForm(
         communities,
-        services.on_behalf_candidates(current_user),
         {m.community_id for m in current_user.memberships},
+        services.communities_raising_for_others(current_user, communities),
+        current_user.id,
         community_id=request.args.get("community_id", type=int),
     )
     if form.validate_on_submit():
@@ -42,17 +44,16 @@ def new():
             location=form.location.data,
             contact=form.contact.data,
         )
-        resident_id = form.on_behalf_of.data if "on_behalf_of" in form else 0
+        resident = form.resident
         try:
-            if resident_id:
-                resident = db.get_or_404(User, resident_id)
+            if resident is not None:
                 item = services.raise_on_behalf(current_user, community, resident, draft)
             else:
                 item = services.raise_request(current_user, community, draft)
         except DomainError as error:
             refused(error, form, {"requester_id": "on_behalf_of"})
         else:
-            if resident_id:
+            if resident is not None:
                 flash(
                     _("The request was raised for %(name)s.", name=item.requester.display_name),
                     "success",
@@ -71,7 +72,9 @@ def new():
 @bp.get("/requests/mine")
 @login_required
 def mine():
-    return render_template("requests/mine.html", items=services.my_requests(current_user))
+    return render_template(
+        "requests/mine.html", page=services.my_requests(current_user, page_arg())
+    )
 
 
 def _render_detail(item: ResidentRequest, reply_form: ReplyForm | None, status: int = 200):
@@ -124,16 +127,18 @@ def inbox(community_id: int):
         abort(403)
     form = InboxFilterForm(formdata=request.args)
     chosen = form.status.data if form.validate() else ""
-    items = services.inbox(
+    page = services.inbox(
         community,
         status=RequestStatus(chosen) if chosen in set(RequestStatus) else None,
         overdue_only=chosen == "overdue",
+        page=page_arg(),
     )
     return render_template(
         "requests/inbox.html",
         community=community,
         form=form,
-        items=items,
+        page=page,
+        status=chosen,
         counts=services.inbox_counts(community),
         reply_days=services.reply_days(),
     )

@@ -32,10 +32,12 @@ from meetings.meeting.services.common import (
 )
 from meetings.meeting.services.lists import (
     community_meetings,
-    members_for_choice,
-    my_attendances,
+    invitable_members,
+    my_past,
+    my_upcoming,
     recent_meetings,
     upcoming_public,
+    users_by_ids,
     visible_meetings,
 )
 from meetings.meeting.services.meetings import (
@@ -45,7 +47,7 @@ from meetings.meeting.services.meetings import (
     transition_meeting,
     update_meeting,
 )
-from meetings.meeting.services.topics import candidate_topics
+from meetings.meeting.services.topics import candidate_topics, find_topics, topics_by_ids
 
 __all__ = [
     "EDITABLE",
@@ -59,28 +61,32 @@ __all__ = [
     "check_in_with_token",
     "community_meetings",
     "create_meeting",
+    "find_topics",
     "format_when",
     "get_agenda_item",
     "get_attendance",
     "get_meeting",
     "get_visible_meeting",
+    "invitable_members",
     "invite",
     "link_to",
     "mark_minutes_published",
     "mark_presence",
     "meeting_page_options",
-    "members_for_choice",
     "move_agenda_item",
-    "my_attendances",
+    "my_past",
+    "my_upcoming",
     "quorum",
     "recent_meetings",
     "remove_agenda_item",
     "remove_attendance",
     "set_rsvp",
+    "topics_by_ids",
     "transition_meeting",
     "update_agenda_item",
     "update_attendance",
     "upcoming_public",
+    "users_by_ids",
     "update_meeting",
     "visible_meetings",
     "zone",

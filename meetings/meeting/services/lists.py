@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, or_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from auth import permissions
-from auth.models import Community, Membership, User
+from auth.models import Community, User
 from meetings.dbtypes import utcnow
 from meetings.extensions import db
+from meetings.main.people import members_matching
 from meetings.meeting.models import PUBLIC_STATUSES, Attendance, Meeting, MeetingStatus
 from meetings.meeting.services.topics import LIVE_STATUSES
 
@@ -68,8 +70,20 @@ def upcoming_public(community: Community, now: datetime | None = None) -> list[M
     )
 
 
-def community_meetings(community: Community, statuses: Iterable[MeetingStatus]) -> list[Meeting]:
-    return list(
+# How many meetings a dashboard panel shows (upcoming, minutes due): a
+# meeting leaves these lists as it moves on, so they stay short; the rest are
+# on the pages of past meetings.
+PANEL_SIZE = 20
+PAST_PAGE = 10
+MY_PAST_PAGE = 10
+
+
+def community_meetings(
+    community: Community, statuses: Iterable[MeetingStatus], limit: int = PANEL_SIZE
+) -> tuple[list[Meeting], bool]:
+    """The community's meetings in these states, soonest first (with their
+    attendances, for the quorum): at most ``limit``, and whether there are more."""
+    found = list(
         db.session.scalars(
             db.select(Meeting)
             .where(
@@ -77,67 +91,93 @@ def community_meetings(community: Community, statuses: Iterable[MeetingStatus]) 
                 Meeting.status.in_([s.value for s in statuses]),
             )
             .order_by(Meeting.starts_at, Meeting.id)
+            .limit(limit + 1)
             .options(selectinload(Meeting.attendances))
         )
     )
+    return found[:limit], len(found) > limit
 
 
-def recent_meetings(community: Community, limit: int = 20) -> list[Meeting]:
-    """The community's past meetings (closed, published, cancelled), newest first."""
-    return list(
-        db.session.scalars(
-            db.select(Meeting)
-            .where(
-                Meeting.community_id == community.id,
-                Meeting.status.in_(
-                    [
-                        MeetingStatus.CLOSED.value,
-                        MeetingStatus.MINUTES_PUBLISHED.value,
-                        MeetingStatus.CANCELLED.value,
-                    ]
-                ),
-            )
-            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-            .limit(limit)
+PAST_STATUSES = (
+    MeetingStatus.CLOSED,
+    MeetingStatus.MINUTES_PUBLISHED,
+    MeetingStatus.CANCELLED,
+)
+
+
+def recent_meetings(community: Community, page: int = 1, per_page: int = PAST_PAGE) -> Pagination:
+    """A page of the community's past meetings (closed, published, cancelled), newest first."""
+    statement = (
+        db.select(Meeting)
+        .where(
+            Meeting.community_id == community.id,
+            Meeting.status.in_([status.value for status in PAST_STATUSES]),
         )
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
     )
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
-def my_attendances(user: User) -> list[Attendance]:
-    """A participant's invitations to announced meetings: upcoming first
-    (soonest first), then past ones (newest first)."""
-    attendances = list(
+def _live(now: datetime):
+    return (Meeting.ends_at >= now) & Meeting.status.in_([s.value for s in LIVE_STATUSES])
+
+
+def my_upcoming(user: User, now: datetime | None = None) -> list[Attendance]:
+    """A participant's invitations to meetings still to come or under way,
+    soonest first (a handful: they end)."""
+    now = now or utcnow()
+    return list(
         db.session.scalars(
             db.select(Attendance)
             .join(Attendance.meeting)
-            .where(Attendance.user_id == user.id, Meeting.status != MeetingStatus.DRAFT)
-            .options(
-                selectinload(Attendance.meeting).selectinload(Meeting.community),
-            )
+            .where(Attendance.user_id == user.id, _live(now))
+            .order_by(Meeting.starts_at, Meeting.id)
+            .options(contains_eager(Attendance.meeting).joinedload(Meeting.community))
         )
     )
-    now = utcnow()
-    upcoming = sorted(
-        (a for a in attendances if a.meeting.ends_at >= now and a.meeting.status in LIVE_STATUSES),
-        key=lambda a: a.meeting.starts_at,
-    )
-    past = sorted(
-        (a for a in attendances if a not in upcoming),
-        key=lambda a: a.meeting.starts_at,
-        reverse=True,
-    )
-    return upcoming + past
 
 
-def members_for_choice(community: Community) -> list[Membership]:
-    """The community's members, for the host/recorder and invitation lists."""
+def my_past(
+    user: User, page: int = 1, per_page: int = MY_PAST_PAGE, now: datetime | None = None
+) -> Pagination:
+    """A page of a participant's other invitations to announced meetings
+    (held, cancelled, or past their end), newest first."""
+    now = now or utcnow()
+    statement = (
+        db.select(Attendance)
+        .join(Attendance.meeting)
+        .where(
+            Attendance.user_id == user.id,
+            Meeting.status != MeetingStatus.DRAFT,
+            ~_live(now),
+        )
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .options(contains_eager(Attendance.meeting).joinedload(Meeting.community))
+    )
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+INVITE_PAGE = 20
+
+
+def invitable_members(
+    meeting: Meeting, query: str | None = None, page: int = 1, per_page: int = INVITE_PAGE
+) -> Pagination:
+    """A page of the community's active members not invited yet whose name,
+    username or phone contains ``query``, for the invitation list."""
+    invited = db.select(Attendance.user_id).where(Attendance.meeting_id == meeting.id)
+    statement = members_matching(meeting.community_id, query, exclude=invited).options(
+        selectinload(User.memberships)
+    )
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def users_by_ids(ids: list[int]) -> list[User]:
+    """These users (with their memberships), in one query; unknown ids left out."""
+    if not ids:
+        return []
     return list(
         db.session.scalars(
-            db.select(Membership)
-            .where(Membership.community_id == community.id)
-            .join(Membership.user)
-            .where(User.is_active.is_(True))
-            .order_by(User.display_name, User.id)
-            .options(db.joinedload(Membership.user))
+            db.select(User).where(User.id.in_(ids)).options(selectinload(User.memberships))
         )
     )

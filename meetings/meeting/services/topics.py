@@ -8,9 +8,12 @@ from collections.abc import Iterable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, or_
 
 from auth.models import Community, User
+from meetings.dbtypes import MAX_ID
 from meetings.extensions import db
+from meetings.main.people import QUERY_MAX, like_pattern
 from meetings.meeting.models import Meeting, MeetingStatus, meeting_topic
 from meetings.meeting.services.common import link_to, place_text, when_text
 from meetings.notifications.services import notify
@@ -25,21 +28,67 @@ TOPIC_STATUSES = frozenset(
 LIVE_STATUSES = frozenset({MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS})
 
 
-def candidate_topics(community: Community, meeting: Meeting | None = None) -> list[ResidentRequest]:
-    """Requests that may become topics: accepted (or already under
-    deliberation) requests of the community, and the meeting's own topics."""
-    statement = (
-        db.select(ResidentRequest)
-        .where(
-            ResidentRequest.community_id == community.id,
-            ResidentRequest.status.in_([status.value for status in TOPIC_STATUSES]),
-        )
-        .order_by(ResidentRequest.created_at, ResidentRequest.id)
+# How many candidate topics the meeting form lists as checkboxes; the others
+# are found by the topic search (``find_topics``) or typed by number.
+TOPIC_CHOICES = 20
+
+
+def _candidates(community: Community):
+    return db.select(ResidentRequest).where(
+        ResidentRequest.community_id == community.id,
+        ResidentRequest.status.in_([status.value for status in TOPIC_STATUSES]),
     )
-    candidates = list(db.session.scalars(statement))
-    if meeting is not None:
-        candidates += [topic for topic in meeting.topics if topic not in candidates]
-    return candidates
+
+
+def candidate_topics(
+    community: Community, meeting: Meeting | None = None, limit: int = TOPIC_CHOICES
+) -> tuple[list[ResidentRequest], bool]:
+    """Requests that may become topics, for the meeting form's checkboxes: the
+    meeting's own topics, then accepted requests waiting for a meeting and
+    requests already deliberated, oldest first — at most ``limit`` besides the
+    meeting's own, and whether there are more."""
+    waiting_first = case((ResidentRequest.status == RequestStatus.ACCEPTED, 0), else_=1)
+    statement = _candidates(community).order_by(
+        waiting_first, ResidentRequest.created_at, ResidentRequest.id
+    )
+    current = list(meeting.topics) if meeting is not None else []
+    if current:
+        statement = statement.where(ResidentRequest.id.not_in([topic.id for topic in current]))
+    found = list(db.session.scalars(statement.limit(limit + 1)))
+    return current + found[:limit], len(found) > limit
+
+
+def find_topics(
+    community: Community, query: str | None, limit: int = TOPIC_CHOICES
+) -> tuple[list[ResidentRequest], bool]:
+    """The topic search: requests that may become topics whose title contains
+    the query, or whose number it is; at most ``limit``, and whether there are more."""
+    text = " ".join((query or "").split())[:QUERY_MAX].lstrip("#")
+    statement = _candidates(community)
+    if text:
+        matches = ResidentRequest.title.ilike(like_pattern(text), escape="\\")
+        if text.isdigit() and int(text) <= MAX_ID:
+            matches = or_(matches, ResidentRequest.id == int(text))
+        statement = statement.where(matches)
+    found = list(
+        db.session.scalars(
+            statement.order_by(ResidentRequest.created_at.desc(), ResidentRequest.id.desc()).limit(
+                limit + 1
+            )
+        )
+    )
+    return found[:limit], len(found) > limit
+
+
+def topics_by_ids(community: Community, ids: list[int]) -> list[ResidentRequest]:
+    """These requests of the community, by id, in one query."""
+    return list(
+        db.session.scalars(
+            db.select(ResidentRequest)
+            .where(ResidentRequest.community_id == community.id, ResidentRequest.id.in_(ids))
+            .order_by(ResidentRequest.id)
+        )
+    )
 
 
 def topics_or_error(

@@ -3,15 +3,29 @@ secretary's phone list or by each attendee's QR code; the sign-in sheet."""
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from auth.models import User
 from meetings.errors import DomainError, NotAllowed, ValidationFailed
-from meetings.extensions import db
+from meetings.main.paging import page_arg
 from meetings.meeting import checkin, services
-from meetings.meeting.forms import AttendanceForm, ConfirmForm, InviteForm, PresenceForm
+from meetings.meeting.forms import (
+    AttendanceForm,
+    ConfirmForm,
+    InviteForm,
+    MemberSearchForm,
+    PresenceForm,
+)
 from meetings.meeting.links import external_url
 from meetings.meeting.models import AttendeeRole, Meeting, MeetingStatus, Presence
 from meetings.meeting.views.common import bp, by_role, managed_meeting, status_of
@@ -20,28 +34,38 @@ from meetings.web import refused
 # --- attendees ------------------------------------------------------------------------
 
 
-def _render_attendees(meeting: Meeting, form: InviteForm, status: int = 200):
+def _render_attendees(
+    meeting: Meeting, form: InviteForm, search: MemberSearchForm, page, status: int = 200
+):
     return render_template(
         "meeting/attendees.html",
         meeting=meeting,
         form=form,
+        search=search,
+        page=page,
         attendees=by_role(meeting.attendances),
         quorum=services.quorum(meeting),
-        roles=list(AttendeeRole),
+        # translated once, not once per attendee
+        roles=[(role.value, str(role.label)) for role in AttendeeRole],
     ), status
-
-
-def _invitable(meeting: Meeting):
-    invited = {a.user_id for a in meeting.attendances}
-    return [m for m in services.members_for_choice(meeting.community) if m.user_id not in invited]
 
 
 @bp.route("/meetings/<int:meeting_id>/attendees", methods=["GET", "POST"])
 @login_required
 def attendees(meeting_id: int):
+    """The invited, and a page of the members not invited yet (found by
+    ``?q=``, a name, username or phone) to check and invite."""
     meeting = managed_meeting(meeting_id, full=True)
+    search = MemberSearchForm(formdata=request.args)
+    query = search.q.data if search.validate() else None
     form = InviteForm()
-    form.fill(_invitable(meeting))
+    page = None
+    if form.is_submitted():
+        # the rows posted: their people, in one query
+        form.fill(services.users_by_ids(form.posted_user_ids()))
+    else:
+        page = services.invitable_members(meeting, query, page_arg())
+        form.fill(page.items)
     if form.validate_on_submit():
         invitations = _invitations_from(form)
         try:
@@ -52,10 +76,10 @@ def attendees(meeting_id: int):
         except DomainError as error:
             refused(error, form)
             meeting = managed_meeting(meeting_id, full=True)
-            return _render_attendees(meeting, form, error.status)
+            return _render_attendees(meeting, form, search, page, error.status)
         flash(_("%(n)d invited.", n=len(invitations)), "success")
         return redirect(url_for("meeting.attendees", meeting_id=meeting.id))
-    return _render_attendees(meeting, form, status_of(form))
+    return _render_attendees(meeting, form, search, page, status_of(form))
 
 
 def _invitations_from(form: InviteForm) -> list[services.Invitation] | None:
@@ -64,8 +88,7 @@ def _invitations_from(form: InviteForm) -> list[services.Invitation] | None:
     for row in form.rows:
         if not row.selected.data:
             continue
-        membership = form.members.get(row.user_id.data or "")
-        user = membership.user if membership else db.session.get(User, _int(row.user_id.data))
+        user = form.people.get(row.user_id.data or "")
         if user is None:
             continue
         role = form.role_for_all.data or row.role.data
@@ -73,10 +96,6 @@ def _invitations_from(form: InviteForm) -> list[services.Invitation] | None:
             return None
         invitations.append(services.Invitation(user=user, role=role))
     return invitations
-
-
-def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 10 else 0
 
 
 @bp.post("/meetings/<int:meeting_id>/attendees/<int:user_id>")

@@ -3,7 +3,7 @@ page and its .ics file, creating, editing and moving a meeting through its state
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,8 +12,15 @@ from auth.models import Community
 from auth.services import managed_communities
 from meetings.errors import DomainError
 from meetings.extensions import db
+from meetings.main.paging import page_arg
 from meetings.meeting import calendar, services
-from meetings.meeting.forms import CancelForm, MeetingForm, RsvpForm, TransitionForm
+from meetings.meeting.forms import (
+    CancelForm,
+    MeetingForm,
+    RsvpForm,
+    TransitionForm,
+    topic_choices,
+)
 from meetings.meeting.links import external_url
 from meetings.meeting.models import Meeting, MeetingStatus
 from meetings.meeting.permissions import (
@@ -49,23 +56,33 @@ def dashboard_index():
     return render_template("meeting/dashboard_index.html", communities=communities)
 
 
+DASHBOARD_WAITING = 10
+
+
 @bp.get("/communities/<int:community_id>/dashboard")
 @login_required
 def dashboard(community_id: int):
+    """The secretary's desk: the first requests waiting for a reply (the rest
+    in the inbox), the meetings coming up and those whose minutes are due,
+    and the past meetings a page at a time."""
     community = managed_community(community_id)
-    waiting = request_services.inbox(community, status=RequestStatus.SUBMITTED)
+    waiting = request_services.inbox(
+        community, status=RequestStatus.SUBMITTED, per_page=DASHBOARD_WAITING
+    )
+    upcoming, more_upcoming = services.community_meetings(
+        community, [MeetingStatus.DRAFT, MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS]
+    )
+    minutes_due, more_minutes_due = services.community_meetings(community, [MeetingStatus.CLOSED])
     return render_template(
         "meeting/dashboard.html",
         community=community,
-        waiting=waiting[:10],
-        waiting_count=len(waiting),
-        overdue_count=sum(1 for item in waiting if item.is_overdue),
-        upcoming=services.community_meetings(
-            community,
-            [MeetingStatus.DRAFT, MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS],
-        ),
-        minutes_due=services.community_meetings(community, [MeetingStatus.CLOSED]),
-        recent=services.recent_meetings(community),
+        waiting=waiting.items,
+        counts=request_services.inbox_counts(community),
+        upcoming=upcoming,
+        more_upcoming=more_upcoming,
+        minutes_due=minutes_due,
+        more_minutes_due=more_minutes_due,
+        recent=services.recent_meetings(community, page_arg()),
         quorum=services.quorum,
     )
 
@@ -88,10 +105,14 @@ def public_list(community_id: int):
 @bp.get("/my/meetings")
 @login_required
 def my_meetings():
+    """The participant's meetings still to come (all of them), the polls
+    waiting for their vote, and their past meetings a page at a time."""
+    page = page_arg()
     return render_template(
         "meeting/my_meetings.html",
-        attendances=services.my_attendances(current_user),
-        waiting_polls=poll_queries.polls_waiting_for(current_user),
+        upcoming=services.my_upcoming(current_user) if page == 1 else [],
+        past=services.my_past(current_user, page),
+        waiting_polls=poll_queries.polls_waiting_for(current_user) if page == 1 else [],
     )
 
 
@@ -159,17 +180,30 @@ def ics(meeting_id: int):
 # --- creating and editing -------------------------------------------------------------
 
 
+def _meeting_form(community: Community, meeting: Meeting | None = None, **kwargs) -> MeetingForm:
+    """The meeting form, its topic checkboxes the meeting's topics and the
+    first candidates; topics checked in the posted form (found by the topic
+    search) are listed too, should the form come back with errors."""
+    topics, more = services.candidate_topics(community, meeting)
+    form = MeetingForm(community, topics, more, **kwargs)
+    listed = {topic.id for topic in topics}
+    posted = [i for i in form.request_ids.data or [] if isinstance(i, int) and i not in listed]
+    if posted:
+        form.request_ids.choices += topic_choices(services.topics_by_ids(community, posted))
+    return form
+
+
 @bp.route("/communities/<int:community_id>/meetings/new", methods=["GET", "POST"])
 @login_required
 def new(community_id: int):
     community = db.get_or_404(Community, community_id)
     require_meeting_creator(current_user, community)
-    form = MeetingForm(services.members_for_choice(community), services.candidate_topics(community))
+    form = _meeting_form(community)
     if form.validate_on_submit():
         try:
             meeting = services.create_meeting(current_user, community, **form.values())
         except DomainError as error:
-            refused(error, form)
+            refused(error, form, PERSON_FIELDS)
         else:
             flash(_("Meeting “%(title)s” created as a draft.", title=meeting.title), "success")
             return redirect(url_for("meeting.agenda", meeting_id=meeting.id))
@@ -178,14 +212,18 @@ def new(community_id: int):
     ), status_of(form)
 
 
+# The services name the people by id; the form's fields take what was typed.
+PERSON_FIELDS = {"host_id": "host", "recorder_id": "recorder"}
+
+
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(meeting_id: int):
     meeting = managed_meeting(meeting_id)
     community = meeting.community
-    form = MeetingForm(
-        services.members_for_choice(community),
-        services.candidate_topics(community, meeting),
+    form = _meeting_form(
+        community,
+        meeting,
         data={
             "title": meeting.title,
             "request_ids": meeting.request_ids,
@@ -194,21 +232,37 @@ def edit(meeting_id: int):
             "location": meeting.location,
             "online_url": meeting.online_url,
             "description": meeting.description,
-            "host_id": meeting.host_id or 0,
-            "recorder_id": meeting.recorder_id or 0,
+            "host": meeting.host.username if meeting.host else "",
+            "recorder": meeting.recorder.username if meeting.recorder else "",
         },
     )
     if form.validate_on_submit():
         try:
             services.update_meeting(current_user, meeting, **form.values())
         except DomainError as error:
-            refused(error, form)
+            refused(error, form, PERSON_FIELDS)
         else:
             flash(_("Meeting saved."), "success")
             return redirect(url_for("meeting.show", meeting_id=meeting.id))
     return render_template(
         "meeting/form.html", form=form, community=community, meeting=meeting
     ), status_of(form)
+
+
+@bp.get("/communities/<int:community_id>/topics")
+@login_required
+def find_topics(community_id: int):
+    """The topic picker's search (``static/js/picker.js``): requests of the
+    community that may become topics, by title or number (``?q=``)."""
+    community = managed_community(community_id)
+    found, more = services.find_topics(community, request.args.get("q"))
+    return jsonify(
+        items=[
+            {"id": item.id, "title": item.title, "status_label": str(item.status.label)}
+            for item in found
+        ],
+        more=more,
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/transition")

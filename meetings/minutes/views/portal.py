@@ -16,6 +16,7 @@ from auth.models import Community
 from auth.services import list_communities
 from meetings.dbtypes import utcnow
 from meetings.extensions import db, limiter
+from meetings.main.paging import page_arg
 from meetings.meeting.links import external_url
 from meetings.minutes import public, services
 from meetings.minutes.facts import outcome_of, outcomes_of
@@ -34,18 +35,11 @@ def project_board_url(community_id: int) -> str:
     return url_for("projects.board", community_id=community_id)
 
 
-def _page() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-
-
 @bp.get("/communities/<int:community_id>")
 def portal(community_id: int):
     community = db.get_or_404(Community, community_id)
     latest = list(db.session.scalars(public.published_minutes(community.id).limit(3)))
-    answered = db.paginate(
-        public.answered_requests(community), page=1, per_page=1, error_out=False
-    ).total
+    answered = public.answered_count(community)
     return render_template(
         "public/portal.html",
         community=community,
@@ -60,7 +54,7 @@ def portal(community_id: int):
 def community_minutes(community_id: int):
     community = db.get_or_404(Community, community_id)
     page = db.paginate(
-        public.published_minutes(community.id), page=_page(), per_page=PAGE_SIZE, error_out=False
+        public.published_minutes(community.id), page=page_arg(), per_page=PAGE_SIZE, error_out=False
     )
     return render_template(
         "public/minutes_list.html",
@@ -155,7 +149,7 @@ def _feed_title(community: Community) -> str:
 def answered(community_id: int):
     community = db.get_or_404(Community, community_id)
     page = db.paginate(
-        public.answered_requests(community), page=_page(), per_page=PAGE_SIZE, error_out=False
+        public.answered_requests(community), page=page_arg(), per_page=PAGE_SIZE, error_out=False
     )
     ids = [item.id for item in page.items]
     return render_template(
@@ -175,7 +169,12 @@ def search():
     status = 200
     if request.args:
         if form.validate():
-            result = public.search(form.q.data, form.community.data or None)
+            result = public.search(
+                form.q.data,
+                form.community.data or None,
+                page=page_arg(),
+                projects_page=page_arg("projects_page"),
+            )
         else:
             status = 422
     return render_template(

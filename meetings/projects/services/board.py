@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, or_, select
 
 from auth.models import Community
@@ -47,12 +48,16 @@ class ProjectCard:
 
 @dataclass
 class BoardSummary:
+    """The board: the figures of all the community's projects, and a page of
+    cards (of one status, if asked)."""
+
     community: Community
     cards: list[ProjectCard]
     counts: dict[ProjectStatus, int] = field(default_factory=dict)
     total: int = 0
     overdue: int = 0
     rating: RatingStats = RatingStats()
+    page: Pagination | None = None
 
 
 def projects_statement(community_id: int | None = None, status: ProjectStatus | None = None):
@@ -82,25 +87,48 @@ def projects_of(community: Community, status: ProjectStatus | None = None) -> li
     return list(db.session.scalars(projects_statement(community.id, status)))
 
 
-def board_summary(community: Community, status: ProjectStatus | None = None) -> BoardSummary:
-    """The community's board: a card per project (of ``status``, if given),
-    the number per status, how many are overdue, and the average rating."""
-    every = cards_for(projects_of(community))
+BOARD_PAGE = 24
+
+
+def board_summary(
+    community: Community,
+    status: ProjectStatus | None = None,
+    page: int = 1,
+    per_page: int = BOARD_PAGE,
+) -> BoardSummary:
+    """The community's board: the number of projects per status, how many
+    are overdue and the average rating, counted in the database, and a page
+    of cards (of ``status``, if given) in board order."""
     counts = dict.fromkeys(ProjectStatus, 0)
-    for card in every:
-        counts[card.project.status] += 1
+    for project_status, count in db.session.execute(
+        select(Project.status, func.count())
+        .where(Project.community_id == community.id)
+        .group_by(Project.status)
+    ):
+        counts[ProjectStatus(project_status)] = count
+    overdue = db.session.scalar(
+        select(func.count()).where(
+            Project.community_id == community.id,
+            Project.status != ProjectStatus.COMPLETED,
+            Project.due_date < today(),
+        )
+    )
     count, average = db.session.execute(
         select(func.count(ProjectRating.id), func.avg(ProjectRating.score))
         .join(ProjectRating.project)
         .where(Project.community_id == community.id)
     ).one()
+    found = db.paginate(
+        projects_statement(community.id, status), page=page, per_page=per_page, error_out=False
+    )
     return BoardSummary(
         community=community,
-        cards=[card for card in every if status is None or card.project.status == status],
+        cards=cards_for(found.items),
         counts=counts,
-        total=len(every),
-        overdue=sum(1 for card in every if card.is_overdue),
+        total=sum(counts.values()),
+        overdue=overdue,
         rating=RatingStats(count, round(float(average), 1) if count else None),
+        page=found,
     )
 
 

@@ -68,12 +68,18 @@ def rating_stats(project_ids: Iterable[int]) -> dict[int, RatingStats]:
     }
 
 
-def ratings_of(project: Project) -> list[ProjectRating]:
+# How many residents' comments a project's page shows (the figures count them all).
+COMMENTS_SHOWN = 20
+
+
+def ratings_of(project: Project, limit: int = COMMENTS_SHOWN) -> list[ProjectRating]:
+    """The latest ratings that come with a comment, at most ``limit``."""
     return list(
         db.session.scalars(
             select(ProjectRating)
-            .where(ProjectRating.project_id == project.id)
+            .where(ProjectRating.project_id == project.id, ProjectRating.comment != "")
             .order_by(ProjectRating.created_at.desc(), ProjectRating.id.desc())
+            .limit(limit)
             .options(db.joinedload(ProjectRating.user))
         )
     )
