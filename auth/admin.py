@@ -1,15 +1,22 @@
 """The administrator's area (communities, accounts, secretaries) and a
 secretary's page to create accounts in their community."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from auth import permissions, services
-from auth.forms import AdminAccountForm, CommunityForm, ConfirmForm, SecretaryAccountForm
+from auth.forms import (
+    AccountSearchForm,
+    AdminAccountForm,
+    CommunityForm,
+    ConfirmForm,
+    SecretaryAccountForm,
+)
 from auth.models import Community, User
 from meetings.errors import DomainError
 from meetings.extensions import db
+from meetings.main.paging import page_arg
 from meetings.web import refused
 
 bp = Blueprint("admin", __name__)
@@ -37,10 +44,14 @@ def _new_account(form) -> services.NewAccount:
 @login_required
 def index():
     _require_admin()
+    search = AccountSearchForm(formdata=request.args if request.args.get("q") else None)
+    query = search.q.data if search.validate() else ""
     return render_template(
         "admin/index.html",
-        communities=services.list_communities(),
-        users=services.list_users(),
+        communities=services.community_overview(),
+        users=services.find_users(query or "", page_arg()),
+        search=search,
+        query=query,
         confirm_form=ConfirmForm(),
     )
 
@@ -71,7 +82,7 @@ def community(community_id: int):
     return render_template(
         "admin/community.html",
         community=community,
-        memberships=services.members_of(community),
+        memberships=services.members_of(community, page_arg()),
         confirm_form=ConfirmForm(),
     )
 
@@ -188,6 +199,6 @@ def community_accounts(community_id: int):
     return render_template(
         "admin/community_accounts.html",
         community=community,
-        memberships=services.members_of(community),
+        memberships=services.members_of(community, page_arg()),
         form=form,
     ), _status(form)

@@ -6,6 +6,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    SearchField,
     SelectChoice,
     SelectField,
     StringField,
@@ -177,3 +178,16 @@ class SecretaryAccountForm(AccountFields):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button with its CSRF token."""
+
+
+class AccountSearchForm(FlaskForm):
+    """The administrator looks for accounts (GET)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Find an account"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Part of a username, a name or a phone number."),
+    )

@@ -58,26 +58,67 @@ def managed_communities(user: User) -> list[Community]:
     return sorted(user.secretary_of, key=lambda c: c.name)
 
 
-def members_of(community: Community) -> list[Membership]:
-    return list(
-        db.session.scalars(
-            db.select(Membership)
-            .where(Membership.community_id == community.id)
-            .join(Membership.user)
-            .order_by(Membership.is_secretary.desc(), User.display_name)
-            .options(db.joinedload(Membership.user))
-        )
+def members_of(community: Community, page: int | None = None, per_page: int = 50):
+    """The community's members, secretaries first: all of them, or one page
+    (a Flask-SQLAlchemy pagination) when ``page`` is given."""
+    statement = (
+        db.select(Membership)
+        .where(Membership.community_id == community.id)
+        .join(Membership.user)
+        .order_by(Membership.is_secretary.desc(), User.display_name, User.id)
+        .options(db.contains_eager(Membership.user))
     )
+    if page is None:
+        return list(db.session.scalars(statement))
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
-def list_users() -> list[User]:
-    return list(
-        db.session.scalars(
-            db.select(User)
-            .order_by(User.username)
-            .options(db.selectinload(User.memberships).joinedload(Membership.community))
-        )
+@dataclass(frozen=True)
+class CommunityRow:
+    community: Community
+    members: int
+    secretaries: list[str]
+
+
+def community_overview() -> list[CommunityRow]:
+    """Every community with its number of members and its secretaries'
+    names, in a fixed number of queries however many people there are."""
+    communities = list_communities()
+    counts = dict(
+        db.session.execute(
+            db.select(Membership.community_id, func.count()).group_by(Membership.community_id)
+        ).all()
     )
+    secretaries: dict[int, list[str]] = {}
+    for community_id, name in db.session.execute(
+        db.select(Membership.community_id, User.display_name)
+        .join(Membership.user)
+        .where(Membership.is_secretary.is_(True))
+        .order_by(User.display_name)
+    ):
+        secretaries.setdefault(community_id, []).append(name)
+    return [
+        CommunityRow(community, counts.get(community.id, 0), secretaries.get(community.id, []))
+        for community in communities
+    ]
+
+
+def find_users(query: str = "", page: int = 1, per_page: int = 50):
+    """Accounts by username, one page (a Flask-SQLAlchemy pagination); with
+    ``query``, those whose username, name or phone contains it."""
+    statement = db.select(User).order_by(User.username)
+    query = query.strip()
+    if query:
+        pattern = f"%{query}%"
+        statement = statement.where(
+            User.username.ilike(pattern)
+            | User.display_name.ilike(pattern)
+            | User.phone.ilike(pattern)
+        )
+    statement = statement.options(
+        db.selectinload(User.memberships).joinedload(Membership.community)
+    )
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
 # --- validation ----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The administrator's area and the secretary's accounts page, through the browser."""
 
 from conftest import PASSWORD, field_errors, flashes
+from query_count import queries_of
 
 from auth import services as auth_services
 from auth.models import Community, Membership, User
@@ -332,3 +333,35 @@ def test_non_admin_posting_to_admin_forms_changes_nothing(
     assert not _membership(db, resident, community).is_secretary
     db.session.refresh(resident)
     assert resident.is_active
+
+
+def test_admin_page_runs_as_many_queries_with_three_times_the_accounts(
+    db, english, login, admin, make_user, make_community
+):
+    communities = [make_community() for _ in range(3)]
+
+    def add_people(count: int) -> None:
+        for number in range(count):
+            make_user(community=communities[number % 3], secretary=number % 10 == 0)
+
+    add_people(20)
+    login(admin)
+    before = queries_of(english, "/admin/")
+    add_people(40)
+    assert queries_of(english, "/admin/") == before
+
+
+def test_admin_finds_accounts_by_name_and_pages_through_them(db, english, login, admin, make_user):
+    for number in range(55):
+        make_user(f"hall{number:02d}", display_name=f"议事厅{number:02d}")
+    make_user("other", display_name="王阿姨")
+    login(admin)
+
+    first = english.get("/admin/?q=hall").get_data(as_text=True)
+    assert "hall00" in first and "hall49" in first and "hall50" not in first
+    assert "other" not in first
+    assert 'href="/admin/?q=hall&amp;page=2"' in first
+    second = english.get("/admin/?q=hall&page=2").get_data(as_text=True)
+    assert "hall50" in second and "hall54" in second and "hall49" not in second
+    by_name = english.get("/admin/?q=王阿").get_data(as_text=True)
+    assert "other" in by_name and "hall00" not in by_name
