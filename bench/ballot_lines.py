@@ -36,7 +36,6 @@ import os
 import sys
 import tempfile
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -45,42 +44,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tree this script lies in, before any installed one
 
+from vote_load import app_for, fresh_database  # noqa: E402 — the benchmarks' set-up, shared
+
 SECRET_KEY = "bench-secret-key-not-for-production"  # noqa: S105 — a throwaway app
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-@contextlib.contextmanager
-def fresh_database(kind: str, postgres_url: str, directory: Path) -> Iterator[str]:
-    """A new empty database, removed afterwards (as in ``vote_load.py``)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / f'ballot-lines-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(postgres_url)
-    name = f"shangliang_bench_{uuid.uuid4().hex[:12]}"
-    admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def app_for(database_url: str):
-    from meetings import create_app
-
-    return create_app(
-        {
-            "SECRET_KEY": SECRET_KEY,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": None,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
 
 
 def prepare(database_url: str) -> tuple[int, list[int], list[str]]:
