@@ -38,13 +38,13 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tree this script lies in, before any installed one
 
-from vote_load import app_for, fresh_database  # noqa: E402 — the benchmarks' set-up, shared
+import vote_load  # noqa: E402 — the benchmarks' set-up, shared
+from vote_load import app_for, fresh_database  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-not-for-production"  # noqa: S105 — a throwaway app
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -52,60 +52,12 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def prepare(database_url: str) -> tuple[int, list[int], list[str]]:
     """Migrate the database; build a meeting in progress with two voters
-    holding tokens and an open named poll. Returns the poll's id, its option
+    holding tokens and an open named poll (``vote_load.py``'s set-up, which
+    the code before the rewrite has too). Returns the poll's id, its option
     ids and the voters' tokens."""
-    from flask_migrate import upgrade
-
-    from auth import services as auth_services
-    from auth.models import Community, Membership, User
-    from meetings.dbtypes import utcnow
-    from meetings.extensions import db
-    from meetings.meeting import services as meeting_services
-    from meetings.meeting.models import MeetingStatus
-    from meetings.polls import services as poll_services
-
-    app = app_for(database_url)
-    with app.app_context():
-        upgrade()
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        community = Community(name="压测社区", street="中兴街道", district="开发区")
-        secretary = User(username="bench-sec", display_name="林书记")
-        secretary.set_password("bench-password-1")
-        db.session.add_all([community, secretary])
-        db.session.add(Membership(user=secretary, community=community, is_secretary=True))
-        voters = []
-        for number in range(2):
-            user = User(username=f"voter{number:05d}", display_name=f"居民代表{number}")
-            user.set_password("bench-password-1")
-            db.session.add_all([user, Membership(user=user, community=community)])
-            voters.append(user)
-        db.session.flush()
-        starts_at = utcnow() + timedelta(days=1)
-        meeting = meeting_services.create_meeting(
-            secretary,
-            community,
-            title="飞马转盘中心路拥堵协商议事会",
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=2),
-            location="社区活动室",
-        )
-        meeting_services.invite(
-            secretary, meeting, [meeting_services.Invitation(u, "resident_rep") for u in voters]
-        )
-        item = meeting_services.add_agenda_item(secretary, meeting, "中心路设置道闸")
-        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.SCHEDULED)
-        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.IN_PROGRESS)
-        poll = poll_services.create_poll(
-            secretary,
-            item,
-            poll_services.PollSpec(title="是否设置道闸", kind="yes_no_abstain", secret=False),
-        )
-        poll_services.open_poll(secretary, poll)
-        tokens = [auth_services.issue_token(user)[0] for user in voters]
-        prepared = poll.id, [option.id for option in poll.options], tokens
-        db.session.commit()
-        db.engine.dispose()
-    return prepared
+    setup = vote_load.prepare(database_url, voters=2)
+    poll = vote_load.open_poll(database_url, setup, 1)
+    return poll.id, poll.option_ids, setup.voter_tokens
 
 
 class Tracer:
