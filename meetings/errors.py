@@ -55,3 +55,9 @@ class AlreadyVoted(Conflict):
 
 class PollNotOpen(Conflict):
     code = "poll_not_open"
+
+
+class PollStillOpen(InvalidTransition):
+    """A meeting cannot end while one of its polls is open."""
+
+    code = "poll_still_open"

@@ -18,6 +18,7 @@ from meeting_helpers import fresh
 from test_meetings_pages import counted_queries
 
 from auth.models import User
+from meetings.errors import InvalidTransition
 from meetings.extensions import db
 from meetings.i18n import LANGUAGE_COOKIE
 from meetings.meeting import services as meeting_services
@@ -875,6 +876,7 @@ def test_residents_see_proposals_and_results_once_the_minutes_are_published(
     meeting = item.meeting
     resident = client_of("resident")
     assert "铺设防滑地胶" not in resident.get(meeting_url(item)).get_data(as_text=True)
+    services.close_poll(secretary, db.session.get(Poll, pages_scene["open"]))  # before the end
     meeting_services.transition_meeting(secretary, meeting, MeetingStatus.CLOSED)
     meeting_services.mark_minutes_published(secretary, meeting)
     db.session.flush()
@@ -957,3 +959,42 @@ def test_a_negative_count_is_refused_next_to_its_field(client_of, item, secretar
     page = response.get_data(as_text=True)
     assert field_errors(page, "present") == ["Not a negative number."]
     assert form_errors(page) == ["Please correct the marked fields."]
+
+
+def test_a_meeting_with_an_open_poll_does_not_end_until_the_poll_is_closed(
+    client_of, item, secretary, bearer
+):
+    poll = make_poll(item, secretary, title="是否铺设防滑地胶")
+    meeting = item.meeting
+    page = client_of("secretary").post(f"/meetings/{meeting.id}/transition", data={"to": "closed"})
+    assert page.status_code == 409
+    assert "The poll “是否铺设防滑地胶” is still open" in text_of(page)
+    api = client_of("anonymous").post(
+        f"/api/v1/meetings/{meeting.id}/transitions",
+        json={"to": "closed"},
+        headers=bearer(secretary),
+    )
+    assert api.status_code == 409
+    assert api.get_json()["error"]["code"] == "poll_still_open"
+    db.session.expire_all()
+    assert fresh(poll).status == PollStatus.OPEN
+    assert db.session.get(type(meeting), meeting.id).status == MeetingStatus.IN_PROGRESS
+
+    services.close_poll(secretary, fresh(poll))
+    db.session.flush()
+    closed = client_of("secretary").post(
+        f"/meetings/{meeting.id}/transition", data={"to": "closed"}
+    )
+    assert closed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(meeting), meeting.id).status == MeetingStatus.CLOSED
+
+
+def test_a_scheduled_meeting_with_an_open_poll_is_not_cancelled_either(
+    in_request, make_meeting, secretary, attendee
+):
+    meeting = make_meeting("scheduled", invite={attendee: "resident_rep"})
+    item = meeting_services.add_agenda_item(secretary, meeting, "电梯广告收益")
+    make_poll(item, secretary)
+    with pytest.raises(InvalidTransition):
+        meeting_services.transition_meeting(secretary, meeting, MeetingStatus.CANCELLED, "改期")

@@ -405,7 +405,7 @@ def update_meeting(data, meeting_id: int):
 @permission_required(_manager)
 @bp.arguments(TransitionSchema)
 @bp.response(200, MeetingSchema)
-@bp.alt_response(409, description="invalid_transition")
+@bp.alt_response(409, description="invalid_transition, poll_still_open")
 def transition_meeting(data, meeting_id: int):
     """Schedule, start, close or cancel (with a reason) the meeting."""
     actor = current_api_user()

@@ -12,10 +12,11 @@ from flask_babel import lazy_gettext as _l
 from auth.models import Community, User
 from meetings.audit.services import record
 from meetings.dbtypes import utcnow
-from meetings.errors import Conflict, InvalidTransition, ValidationFailed
+from meetings.errors import Conflict, InvalidTransition, PollStillOpen, ValidationFailed
 from meetings.extensions import db
 from meetings.meeting.models import (
     TRANSITIONS,
+    AgendaItem,
     Attendance,
     Meeting,
     MeetingStatus,
@@ -24,6 +25,7 @@ from meetings.meeting.permissions import require_manager, require_meeting_creato
 from meetings.meeting.services import topics
 from meetings.meeting.services.common import as_utc, link_to, place_text, when_text
 from meetings.notifications.services import notify
+from meetings.polls.models import Poll, PollStatus
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -281,6 +283,8 @@ def transition_meeting(
         if problem:
             raise ValidationFailed(problem, {"reason": [problem]})
 
+    if to in (MeetingStatus.CLOSED, MeetingStatus.CANCELLED):
+        _require_no_open_poll(meeting)
     _guarded_status_change(meeting, current, to)
     now = utcnow()
     if to == MeetingStatus.SCHEDULED:
@@ -306,6 +310,25 @@ def transition_meeting(
             topics.unschedule_topic(actor, meeting, item)
         _notify_cancelled(meeting, reason or "")
     return meeting
+
+
+def _require_no_open_poll(meeting: Meeting) -> None:
+    """A meeting that ends never leaves a vote open behind it."""
+    open_poll = db.session.scalar(
+        db.select(Poll.title)
+        .join(AgendaItem, AgendaItem.id == Poll.agenda_item_id)
+        .where(AgendaItem.meeting_id == meeting.id, Poll.status == PollStatus.OPEN)
+        .order_by(Poll.id)
+        .limit(1)
+    )
+    if open_poll is not None:
+        raise PollStillOpen(
+            _(
+                "The poll “%(title)s” is still open: close it (or enter its show of hands) "
+                "before the meeting ends.",
+                title=open_poll,
+            )
+        )
 
 
 def mark_minutes_published(actor: User, meeting: Meeting) -> Meeting:
