@@ -265,6 +265,22 @@ def test_the_qr_code_encodes_an_absolute_check_in_link(
     assert svg.startswith("<?xml") and "<path" in svg
 
 
+def test_the_qr_pages_renew_their_codes_without_reloading_the_page(
+    english, login, make_meeting, secretary, attendee
+):
+    meeting = make_meeting("in_progress", invite={attendee: "resident_rep"})
+    login(secretary)
+    for url in (
+        f"/meetings/{meeting.id}/checkin/codes",
+        f"/meetings/{meeting.id}/checkin/{attendee.id}/qr",
+    ):
+        page = english.get(url).get_data(as_text=True)
+        assert 'http-equiv="refresh"' not in page, url
+        assert "js/qr-renew.js" in page and "data-renew-seconds=" in page, url
+        assert f'data-qr="/meetings/{meeting.id}/checkin/{attendee.id}/qr.svg"' in page, url
+        assert f'<a href="{url}">Renew them now</a>' in page, url  # without JavaScript
+
+
 def test_someone_elses_code_is_refused(english, login, make_meeting, attendee, resident):
     meeting = make_meeting("in_progress", invite={attendee: "resident_rep", resident: "observer"})
     link = f"/checkin/{checkin.make_token(meeting.id, attendee.id)}"
