@@ -57,7 +57,7 @@ def login():
         if user is not None:
             _start_session(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-            return redirect(safe_next(form.next.data) or url_for("main.index"))
+            return redirect(safe_next(form.next.data) or url_for("main.landing"))
         form.form_errors.append(_("Wrong username or password."))
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)

@@ -64,6 +64,7 @@ ASKED_TO_CONFIRM = expect(SIGN_IN, 404, 200, 200, 404, 404, 404)
 TABLE = [
     # --- the site, operations --------------------------------------------------------------
     ("GET", "/", None, everyone(200)),
+    ("GET", "/welcome", None, users(302)),
     ("GET", "/static/css/app.css", None, everyone(200)),
     ("POST", "/language", {"lang": "en", "next": "/"}, everyone(302)),
     ("GET", "/healthz", None, everyone(200)),

@@ -163,7 +163,8 @@ def test_login_never_redirects_to_another_site(client, resident, target):
         data={"username": resident.username, "password": PASSWORD, "next": target},
     )
     assert response.status_code == 302
-    assert response.location == "/"
+    assert response.location == "/welcome"  # where people land, on this site
+    assert client.get("/welcome").location == "/"  # no vote waits for this resident
 
 
 def test_login_redirect_keeps_the_query_of_a_page_on_this_site(client, resident):

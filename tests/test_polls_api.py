@@ -17,6 +17,7 @@ from meetings.errors import NotAllowed
 from meetings.extensions import db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import MeetingStatus, Presence
+from meetings.notifications.models import Notification
 from meetings.polls import services
 from meetings.polls.models import Ballot, PendingBallot, Poll, PollStatus, Proposal
 from meetings.polls.services import ballots
@@ -1201,3 +1202,18 @@ def test_only_the_secretary_enters_a_show_of_hands(api, assembly, secretary, peo
         "counts": [{"option_id": x, "votes": 1} for x in (yes, no, abstain)],
     }
     assert error_of(api.post(f"/polls/{poll_id}/in-room-result", people[who], body)) == expected
+
+
+def test_opening_a_poll_calls_each_eligible_voter_to_the_ballot(api, assembly, secretary):
+    poll_id = api.create_poll(secretary, assembly.item)["id"]
+    in_room_id = api.create_poll(secretary, assembly.item, title="举手表决", in_room=True)["id"]
+    api.open_poll(secretary, poll_id)
+    api.open_poll(secretary, in_room_id)
+
+    called = db.session.execute(
+        db.select(Notification.user_id, Notification.link).where(Notification.kind == "poll.opened")
+    ).all()
+    assert sorted(called) == sorted((v.id, f"/polls/{poll_id}/vote") for v in assembly.voters)
+    assert assembly.observer.id not in {user_id for user_id, _link in called}
+    mine = api.get("/notifications", assembly.voters[0]).json["items"]
+    assert any(item["link"] == f"/polls/{poll_id}/vote" for item in mine)

@@ -998,3 +998,21 @@ def test_a_scheduled_meeting_with_an_open_poll_is_not_cancelled_either(
     make_poll(item, secretary)
     with pytest.raises(InvalidTransition):
         meeting_services.transition_meeting(secretary, meeting, MeetingStatus.CANCELLED, "改期")
+
+
+def test_a_voter_lands_on_the_ballot_waiting_for_them_after_logging_in(
+    app, item, secretary, attendee
+):
+    poll = make_poll(item, secretary, title="是否铺设防滑地胶")
+    client = app.test_client()
+    login = client.post("/auth/login", data={"username": attendee.username, "password": PASSWORD})
+    assert login.location == "/welcome"
+    assert client.get("/welcome").location == f"/polls/{poll.id}/vote"
+
+    make_poll(item, secretary, title="是否请物业出报价")
+    assert client.get("/welcome").location == "/my/meetings"  # two wait: the list of them
+
+    for waiting in services.polls_of(item):
+        services.cast_ballot(attendee, waiting, [waiting.options[0].id])
+    db.session.flush()
+    assert client.get("/welcome").location == "/"  # nothing waits: home

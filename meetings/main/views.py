@@ -19,6 +19,7 @@ from meetings.dbtypes import database_id
 from meetings.extensions import db
 from meetings.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES
 from meetings.main import people as people_search
+from meetings.polls import queries as poll_queries
 from meetings.web import safe_next
 
 bp = Blueprint("main", __name__)
@@ -32,6 +33,19 @@ class LanguageForm(FlaskForm):
 @bp.app_context_processor
 def inject_language_form():
     return {"language_form": LanguageForm(formdata=None, next=request.full_path.rstrip("?"))}
+
+
+@bp.get("/welcome")
+@login_required
+def landing():
+    """Where a person lands after logging in: a vote waiting for them comes
+    first (its ballot, or "my meetings" when several wait), else the home page."""
+    waiting = poll_queries.polls_waiting_for(current_user)
+    if len(waiting) == 1:
+        return redirect(url_for("polls.vote", poll_id=waiting[0].id))
+    if waiting:
+        return redirect(url_for("meeting.my_meetings"))
+    return redirect(url_for("main.index"))
 
 
 @bp.get("/")

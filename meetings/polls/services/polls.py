@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from auth.models import User
@@ -17,6 +18,7 @@ from meetings.errors import Conflict, InvalidTransition, PollNotOpen, Validation
 from meetings.extensions import db
 from meetings.meeting.models import AgendaItem, Attendance, MeetingStatus, Presence
 from meetings.meeting.permissions import require_manager
+from meetings.notifications.services import notify_all
 from meetings.polls import outcome as rules
 from meetings.polls.kinds import RULES
 from meetings.polls.models import (
@@ -172,7 +174,8 @@ def eligible_attendances(poll: Poll) -> list[Attendance]:
     )
     if poll.present_only:
         statement = statement.where(Attendance.presence == Presence.PRESENT)
-    return list(db.session.scalars(statement.order_by(Attendance.user_id)))
+    statement = statement.order_by(Attendance.user_id).options(db.joinedload(Attendance.user))
+    return list(db.session.scalars(statement))
 
 
 def open_poll(actor: User, poll: Poll) -> Poll:
@@ -187,13 +190,31 @@ def open_poll(actor: User, poll: Poll) -> Poll:
     if poll.present_only and meeting.status != MeetingStatus.IN_PROGRESS:
         raise InvalidTransition(_("A poll of those present opens once the meeting is in progress."))
     if not poll.in_room:
-        voters = [PollVoter(poll_id=poll.id, user_id=a.user_id) for a in eligible_attendances(poll)]
-        db.session.add_all(voters)
+        eligible = eligible_attendances(poll)
+        db.session.add_all(PollVoter(poll_id=poll.id, user_id=a.user_id) for a in eligible)
     poll.status = PollStatus.OPEN
     poll.opened_at = utcnow()
     db.session.flush()
     record(actor, "poll.opened", poll)
+    if not poll.in_room:
+        _call_the_voters(poll, [attendance.user for attendance in eligible])
     return poll
+
+
+def _call_the_voters(poll: Poll, voters: list[User]) -> None:
+    """Opening a poll tells each eligible voter (in the app, and by e-mail
+    when configured), with a link straight to the ballot."""
+    notify_all(
+        voters,
+        "poll.opened",
+        _l("Vote now: %(title)s", title=poll.title),
+        _l(
+            "Voting is open in “%(meeting)s”: %(title)s. Tap the link to cast your vote.",
+            meeting=poll.meeting.title,
+            title=poll.title,
+        ),
+        link=f"/polls/{poll.id}/vote",
+    )
 
 
 @dataclass(frozen=True)
