@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from .cast import PASSWORD, Community, Member
@@ -143,8 +144,16 @@ def pick_person(page, label: str, name: str) -> None:
     """Type part of a name into a person picker and choose them from what
     the server suggests (static/js/picker.js)."""
     field = page.get_by_label(label, exact=True)
+    option = page.get_by_role("option", name=name)
     field.fill(name[:2])
-    page.get_by_role("option", name=name).click()
+    try:
+        option.wait_for(timeout=5_000)
+    except PlaywrightTimeoutError:
+        # As a person would when no suggestion shows: type the letters again.
+        # (Once in CI, on a loaded machine, the first search showed nothing.)
+        field.fill("")
+        field.press_sequentially(name[:2], delay=100)
+    option.click()
     expect(field).not_to_have_value(name[:2])  # the chosen one's username
 
 
