@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_login import UserMixin
@@ -13,6 +14,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from meetings.dbtypes import UTCDateTime, utcnow
 from meetings.extensions import db
 
+if TYPE_CHECKING:
+    from meetings.organisation.models import Street
+
 
 class Community(db.Model):
     """A 社区 under a street office (街道)."""
@@ -21,10 +25,14 @@ class Community(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # the street's name as typed; ``street_id`` names the record once there is one
     street: Mapped[str] = mapped_column(String(100))
     district: Mapped[str] = mapped_column(String(100), default="")
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Named by string: the organisation's models build on this module.
+    street_record: Mapped[Street | None] = relationship(back_populates="communities")
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="community", cascade="all, delete-orphan"
     )
@@ -95,7 +103,11 @@ class User(UserMixin, db.Model):
 
 
 class Membership(db.Model):
-    """A user belongs to a community, as a resident or as its secretary."""
+    """A user belongs to a community, as a resident or as its secretary; a
+    person may belong to several. ``standing_role`` is their usual part in
+    that community's meetings (an attendee role code: ``cppcc_member``,
+    ``street_official``, ``property_rep``, ``grid_leader`` …; None for a
+    resident): invitations pre-fill it."""
 
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("user_id", "community_id"),)
@@ -104,6 +116,7 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
     is_secretary: Mapped[bool] = mapped_column(default=False)
+    standing_role: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")

@@ -258,13 +258,15 @@ def test_a_request_with_a_project_waits_for_it(held_meeting, secretary):
     assert [e.to_status for e in item.events][-1] == RequestStatus.RESOLVED
 
 
-def test_a_request_without_a_project_is_closed_with_a_public_reply(held_meeting, secretary, db):
+def test_a_request_without_a_project_is_handled_with_a_public_reply(held_meeting, secretary, db):
     held_meeting.resolution.project = None
     db.session.flush()
     services.publish(secretary, services.save_version(secretary, held_meeting.meeting, TEXT))
     item = fresh(held_meeting.request)
-    assert item.status == RequestStatus.CLOSED
-    assert [e.to_status for e in item.events][-2:] == [RequestStatus.RESOLVED, RequestStatus.CLOSED]
+    # handled, waiting for the resident's rating, which closes it
+    assert item.status == RequestStatus.HANDLED
+    steps = [e.to_status for e in item.events][-2:]
+    assert steps == [RequestStatus.RESOLVED, RequestStatus.HANDLED]
     assert "改造期间活动室暂停开放" in item.reply
     assert item.replied_by == secretary
 

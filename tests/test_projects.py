@@ -189,15 +189,18 @@ def test_without_a_poll_the_active_proposals_of_the_item_are_behind_the_project(
 # --- requests closed when the project completes ------------------------------------------
 
 
-def test_the_requests_close_when_the_project_completes(secretary, resident, project, deliberation):
+def test_the_requests_are_handled_when_the_project_completes(
+    secretary, resident, project, deliberation
+):
     meeting_services.transition_meeting(secretary, deliberation.meeting, MeetingStatus.CLOSED)
     item = deliberation.request
     assert item.status == RequestStatus.DELIBERATED
     update(secretary, project, 50, "施工中", "in_progress")
     assert item.status == RequestStatus.DELIBERATED
     complete(secretary, project)
-    assert item.status == RequestStatus.CLOSED
-    assert [e.to_status for e in item.events][-2:] == ["resolved", "closed"]
+    # handled, not closed: the resident's rating closes it (or reopens it)
+    assert item.status == RequestStatus.HANDLED
+    assert [e.to_status for e in item.events][-2:] == ["resolved", "handled"]
     assert item.reply.startswith("实事项目“活动室改造出新”（责任单位：物业）已于")
     assert item.replied_by == secretary
 
@@ -209,13 +212,14 @@ def test_a_request_still_on_a_meetings_agenda_is_left_open(secretary, project, d
     assert deliberation.request.status == RequestStatus.SCHEDULED
 
 
-def test_close_requests_of_is_a_hook_for_resolved_requests(secretary, project, deliberation):
+def test_hand_over_requests_of_is_a_hook_for_resolved_requests(secretary, project, deliberation):
     meeting_services.transition_meeting(secretary, deliberation.meeting, MeetingStatus.CLOSED)
     request_services.transition(deliberation.request, RequestStatus.RESOLVED, secretary, "决议")
     project.status = ProjectStatus.COMPLETED
-    closed = services.close_requests_of(secretary, project)
-    assert closed == [deliberation.request]
-    assert deliberation.request.status == RequestStatus.CLOSED
+    handled = services.hand_over_requests_of(secretary, project)
+    assert handled == [deliberation.request]
+    # handled, not closed: the resident's rating closes it (or reopens it)
+    assert deliberation.request.status == RequestStatus.HANDLED
 
 
 # --- overdue ------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ def test_update_errors(call, project):
     )
 
 
-def test_completing_through_the_api_closes_the_requests(call, project, secretary, deliberation):
+def test_completing_through_the_api_hands_over_the_requests(call, project, secretary, deliberation):
     meeting_services.transition_meeting(secretary, deliberation.meeting, "closed")
     db.session.flush()
     path = f"/projects/{project.id}/updates"
@@ -205,7 +205,7 @@ def test_completing_through_the_api_closes_the_requests(call, project, secretary
     listed = call("GET", f"/projects/{project.id}", "anonymous").json
     assert listed["status"] == "completed" and listed["completed_at"] is not None
     db.session.expire_all()
-    assert deliberation.request.status == "closed"
+    assert deliberation.request.status == "handled"
 
 
 def test_the_request_names_its_resolution_and_project(call, project, deliberation):

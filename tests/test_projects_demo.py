@@ -41,7 +41,7 @@ def test_the_stories_have_their_resolutions_and_projects(seeded, app):
         db.select(ResidentRequest).where(ResidentRequest.title == "活动室地板磨损")
     )
     assert (
-        request.status == RequestStatus.CLOSED
+        request.status == RequestStatus.HANDLED
         and room in services.outcome_of_request(request).projects
     )
     photos = [u.photo for u in room.updates if u.photo]

@@ -29,7 +29,12 @@ QUERY_MAX = 100
 SEARCH_PAGE = 10
 SNIPPET_RADIUS = 40  # characters shown on each side of a match
 # Requests with a public answer: replied directly, or resolved / closed.
-ANSWERED_STATUSES = (RequestStatus.ANSWERED, RequestStatus.RESOLVED, RequestStatus.CLOSED)
+ANSWERED_STATUSES = (
+    RequestStatus.ANSWERED,
+    RequestStatus.RESOLVED,
+    RequestStatus.HANDLED,
+    RequestStatus.CLOSED,
+)
 
 
 def published_minutes(community_id: int | None = None, order: str = "first") -> Select:

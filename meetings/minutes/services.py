@@ -499,8 +499,9 @@ def _public_reply(meeting: Meeting, resolutions: list[Resolution], follows: bool
 
 def _settle(actor: User, meeting: Meeting, item: ResidentRequest, resolutions: list[Resolution]):
     """A deliberated request that the meeting decided on becomes resolved,
-    with the decision as its public reply; it is closed at once unless a
-    project follows (the project's completion closes it)."""
+    with the decision as its public reply; it is handled at once (waiting for
+    the resident's rating) unless a project follows (the project's
+    completion hands it over)."""
     if not resolutions or item.status not in (RequestStatus.DELIBERATED, RequestStatus.RESOLVED):
         return
     projects = _projects(resolutions)
@@ -517,7 +518,8 @@ def _settle(actor: User, meeting: Meeting, item: ResidentRequest, resolutions: l
     if not projects:
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
             message = _("Answered by the minutes of “%(title)s”.", title=meeting.title)
-        request_services.transition(item, RequestStatus.CLOSED, actor, message)
+        item.handled_at = item.replied_at
+        request_services.transition(item, RequestStatus.HANDLED, actor, message)
 
 
 def _requester_body(meeting_title: str, entries: list[tuple[str, list[Resolution]]]) -> str:

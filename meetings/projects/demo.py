@@ -260,17 +260,17 @@ def _carry_out(
 
 
 def _date_back_requests(project, completed_at: datetime, started: datetime) -> None:
-    """The requests the completion closed: their last steps happened then,
+    """The requests the completion handled: their last steps happened then,
     and their reply names that day."""
     _resolved, reply = services.completion_texts(project)
     for item in project.requests:
         for event in item.events:
             if event.at >= started:
                 event.at = completed_at
-                if event.to_status == RequestStatus.CLOSED:
+                if event.to_status == RequestStatus.HANDLED:
                     event.message = reply
         if item.replied_at is not None and item.replied_at >= started:
-            item.replied_at = completed_at
+            item.replied_at = item.handled_at = completed_at
             item.reply = reply
 
 

@@ -25,6 +25,7 @@ from auth.models import Community, User
 from meetings.dbtypes import StrEnumType, UTCDateTime, enum_check, utcnow
 from meetings.extensions import db
 from meetings.meeting.models import AgendaItem, Meeting
+from meetings.organisation.models import Unit
 from meetings.polls.models import Poll
 from meetings.requests.models import ResidentRequest
 
@@ -99,6 +100,12 @@ class Project(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     # 物业 / 街道 / 社区 / a department: free text, with those as suggestions
     responsible_unit: Mapped[str] = mapped_column(String(100))
+    # who answers for it, when it is a unit or a person with an account: they
+    # see it under "my tasks" and post its progress
+    responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    responsible_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), index=True
+    )
     # yuan; money is never a float
     budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     due_date: Mapped[date | None] = mapped_column(Date)
@@ -112,7 +119,9 @@ class Project(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    responsible_unit_record: Mapped[Unit | None] = relationship()
+    responsible_user: Mapped[User | None] = relationship(foreign_keys=[responsible_user_id])
     resolutions: Mapped[list[Resolution]] = relationship(
         back_populates="project", order_by=lambda: Resolution.id
     )
@@ -178,6 +187,46 @@ class Resolution(db.Model):
     poll: Mapped[Poll | None] = relationship()
     project: Mapped[Project | None] = relationship(back_populates="resolutions")
     created_by: Mapped[User | None] = relationship()
+    condition_tasks: Mapped[list[ResolutionCondition]] = relationship(
+        back_populates="resolution",
+        cascade="all, delete-orphan",
+        order_by=lambda: ResolutionCondition.id,
+    )
+
+
+class ResolutionCondition(db.Model):
+    """A condition of a resolution as a task: the named volume keeper, the
+    playing hours — with a person or unit answering for it and a due date."""
+
+    __tablename__ = "resolution_condition"
+    __table_args__ = (
+        CheckConstraint(
+            "(assignee_user_id IS NULL) <> (assignee_unit_id IS NULL)", name="one_assignee"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(
+        ForeignKey("resolution.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assignee_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    done_note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resolution: Mapped[Resolution] = relationship(back_populates="condition_tasks")
+    assignee_user: Mapped[User | None] = relationship(foreign_keys=[assignee_user_id])
+    assignee_unit: Mapped[Unit | None] = relationship()
+    done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
 
 
 class ProjectUpdate(db.Model):

@@ -41,9 +41,9 @@ from meetings.projects.services.common import (
 )
 from meetings.projects.services.progress import (
     add_progress_update,
-    close_requests_of,
     completion_texts,
     followers_of,
+    hand_over_requests_of,
     proposals_behind,
 )
 from meetings.projects.services.ratings import (
@@ -93,11 +93,11 @@ __all__ = [
     "can_record_resolution",
     "can_see_resolutions",
     "cards_for",
-    "close_requests_of",
     "closed_polls",
     "correct_resolution",
     "get_resolution",
     "completion_texts",
+    "hand_over_requests_of",
     "decision_of",
     "followers_of",
     "get_project",

@@ -36,12 +36,12 @@ from meetings.projects.services.common import (
 from meetings.requests import services as request_services
 from meetings.requests.models import RequestStatus, ResidentRequest
 
-# How a request that a completed project answers reaches "closed".
-PATH_TO_CLOSED = {
-    RequestStatus.DELIBERATED: [RequestStatus.RESOLVED, RequestStatus.CLOSED],
-    RequestStatus.RESOLVED: [RequestStatus.CLOSED],
-    RequestStatus.ACCEPTED: [RequestStatus.CLOSED],
-    RequestStatus.ANSWERED: [RequestStatus.CLOSED],
+# How a request that a completed project answers reaches "handled": the
+# resident then rates it, and the rating closes or reopens it.
+PATH_TO_HANDLED = {
+    RequestStatus.DELIBERATED: [RequestStatus.RESOLVED, RequestStatus.HANDLED],
+    RequestStatus.RESOLVED: [RequestStatus.HANDLED],
+    RequestStatus.ACCEPTED: [RequestStatus.HANDLED],
 }
 
 
@@ -151,7 +151,7 @@ def add_progress_update(
         photo=photo is not None,
     )
     if to == ProjectStatus.COMPLETED:
-        close_requests_of(actor, project)
+        hand_over_requests_of(actor, project)
     _notify_update(actor, project, update)
     return update
 
@@ -251,24 +251,25 @@ def _notify_update(actor: User, project: Project, update: ProjectUpdate) -> None
     notify_all(recipients, kind, subject, body, link_to(project))
 
 
-def close_requests_of(actor: User | None, project: Project) -> list[ResidentRequest]:
-    """The project is completed: the requests behind it are answered. Each goes
-    (through ``resolved``) to ``closed``, its public reply saying the project
-    is done; returns the requests closed. Requests still on a meeting's agenda,
-    or never taken up, are left alone."""
+def hand_over_requests_of(actor: User | None, project: Project) -> list[ResidentRequest]:
+    """The project is completed: the requests behind it are handled. Each goes
+    (through ``resolved``) to ``handled``, its public reply saying the project
+    is done, and waits for the resident's rating (which closes or reopens
+    it); returns the requests handed over. Requests still on a meeting's
+    agenda, or never taken up, are left alone."""
     resolved_note, reply = completion_texts(project)
-    closed = []
+    handled = []
     for item in project.requests:
-        for step in PATH_TO_CLOSED.get(item.status, []):
-            if step == RequestStatus.CLOSED:
+        for step in PATH_TO_HANDLED.get(item.status, []):
+            if step == RequestStatus.HANDLED:
                 item.reply = reply
-                item.replied_at = utcnow()
+                item.replied_at = item.handled_at = utcnow()
                 item.replied_by = actor
                 request_services.transition(item, step, actor, reply)
-                closed.append(item)
+                handled.append(item)
             else:
                 request_services.transition(item, step, actor, resolved_note)
-    return closed
+    return handled
 
 
 def completion_texts(project: Project) -> tuple[str, str]:
