@@ -19,6 +19,7 @@ from meetings.meeting import demo as meeting_demo
 from meetings.meeting.models import Meeting, MeetingStatus
 from meetings.minutes import services as minutes_services
 from meetings.minutes.draft import generate_draft
+from meetings.organisation import demo as organisation_demo
 from meetings.projects import demo as project_demo
 from meetings.requests import services as request_services
 from meetings.requests.models import RequestCategory, ResidentRequest
@@ -142,6 +143,7 @@ def seed() -> list[str]:
             db.session.flush()
             _ensure_member(user, community, is_secretary=False)
     db.session.flush()
+    created += organisation_demo.seed_organisation(password)
     report.append(f"Demo accounts created: {created}")
     report.append(f"Demo requests created: {_seed_requests()}")
     report.append(f"Demo meetings created: {meeting_demo.seed_meetings()}")

@@ -111,8 +111,10 @@ def test_seed_demo_loads_three_communities_each_with_a_secretary_and_twelve_resi
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     counts = _demo_counts(db)
-    assert counts["communities"] == dict.fromkeys(DEMO_COMMUNITIES, (1, 12))
-    assert counts["users"] == 1 + 3 * 13
+    # twelve residents each; 竹韵 also counts the district CPPCC member of 东篱
+    assert counts["communities"] == {"东篱社区": (1, 12), "星怡社区": (1, 12), "竹韵社区": (1, 13)}
+    # the administrator, three secretaries, 36 residents, four street/unit staff
+    assert counts["users"] == 1 + 3 * 13 + 4
     assert counts["admins"] == 1
     assert "admin / admin-password-1" in result.output
     assert "demo-password-1" in result.output

@@ -50,7 +50,10 @@ def test_seed_demo_makes_the_meetings_of_the_four_stories(seeded):
 
     speakers = meetings["智慧音箱安装项目协商会"]
     assert speakers.community.name == "竹韵社区"
-    assert all(a.user.username.startswith("zhuyun-") for a in speakers.attendances)
+    # 竹韵's people, and the district CPPCC member who also sits in 东篱's meetings
+    assert {a.user.username[:7] for a in speakers.attendances} == {"zhuyun-", "dongli-"}
+    (visitor,) = [a for a in speakers.attendances if not a.user.username.startswith("zhuyun-")]
+    assert visitor.user.username == "dongli-02" and visitor.role == "cppcc_member"
     adverts = meetings["电梯轿厢广告清理协商会"]
     assert room.closed_at < speakers.started_at < speakers.closed_at < adverts.started_at
     road = meetings["飞马转盘中心路通行协商会"]

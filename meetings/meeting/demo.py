@@ -322,6 +322,7 @@ DEMO_MEETINGS = [
             ("形成协商意见", 10, ""),
         ],
         attendees=[
+            ("dongli-02", "cppcc_member"),
             ("zhuyun-02", "street_official"),
             ("zhuyun-05", "community_committee"),
             ("zhuyun-06", "npc_deputy"),
