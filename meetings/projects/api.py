@@ -21,6 +21,7 @@ from meetings.api.core import (
     list_schema,
     paginate,
     permission_required,
+    token_required,
 )
 from meetings.dbtypes import MAX_ID
 from meetings.errors import NotAllowed
@@ -48,12 +49,30 @@ def _optional_user() -> User | None:
 # --- schemas --------------------------------------------------------------------------
 
 
+RESPONSIBLE_UNIT_ID_HELP = (
+    "a unit serving the community (its members report progress); the text defaults to its name"
+)
+RESPONSIBLE_USER_ID_HELP = (
+    "a person who answers for it (reports progress): a member of the community, "
+    "of its street office or of a unit serving it"
+)
+
+
 class ProjectInSchema(BaseSchema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=services.TITLE_MAX))
     responsible_unit = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=services.UNIT_MAX),
-        metadata={"description": "物业 / 街道 / 社区 or any other unit"},
+        load_default="",
+        validate=validate.Length(max=services.UNIT_MAX),
+        metadata={
+            "description": "物业 / 街道 / 社区 or any other unit, as text; required unless "
+            "responsible_unit_id is given"
+        },
+    )
+    responsible_unit_id = Id(
+        load_default=None, allow_none=True, metadata={"description": RESPONSIBLE_UNIT_ID_HELP}
+    )
+    responsible_user_id = Id(
+        load_default=None, allow_none=True, metadata={"description": RESPONSIBLE_USER_ID_HELP}
     )
     due_date = fields.Date(required=True, metadata={"description": "YYYY-MM-DD"})
     budget = fields.Decimal(
@@ -92,6 +111,27 @@ class ResolutionCreateSchema(BaseSchema):
     )
 
 
+class ConditionSchema(BaseSchema):
+    """A condition of a resolution as a task."""
+
+    id = fields.Integer()
+    resolution_id = fields.Integer()
+    text = fields.String()
+    assignee_user_id = fields.Integer(allow_none=True)
+    assignee_unit_id = fields.Integer(allow_none=True)
+    assignee_name = fields.Function(services.assignee_name)
+    due_date = fields.Date()
+    done = fields.Boolean(attribute="is_done")
+    done_at = LocalDateTime(allow_none=True)
+    done_by_id = fields.Integer(allow_none=True)
+    done_note = fields.String(allow_none=True)
+    is_overdue = fields.Function(
+        services.is_condition_overdue,
+        metadata={"type": "boolean", "description": "past its due date, not done"},
+    )
+    url = fields.Function(services.link_to_condition, metadata={"type": "string"})
+
+
 class ResolutionSchema(BaseSchema):
     id = fields.Integer()
     meeting_id = fields.Integer()
@@ -101,6 +141,10 @@ class ResolutionSchema(BaseSchema):
     decision = fields.String(metadata={"enum": DECISION_CODES})
     text = fields.String()
     conditions = fields.String()
+    condition_tasks = fields.List(
+        fields.Nested(ConditionSchema),
+        metadata={"description": "its conditions as tasks, with assignee and due date"},
+    )
     project_id = fields.Integer(allow_none=True)
     created_at = LocalDateTime()
 
@@ -113,6 +157,8 @@ class ProjectSchema(BaseSchema):
     community_name = fields.String(attribute="project.community.name")
     title = fields.String(attribute="project.title")
     responsible_unit = fields.String(attribute="project.responsible_unit")
+    responsible_unit_id = fields.Integer(attribute="project.responsible_unit_id", allow_none=True)
+    responsible_user_id = fields.Integer(attribute="project.responsible_user_id", allow_none=True)
     # Sent as a string ("86000.00"), so that no client rounds the money.
     budget = fields.Decimal(
         attribute="project.budget",
@@ -128,6 +174,13 @@ class ProjectSchema(BaseSchema):
         metadata={"description": "past its due date (community's time zone), not completed"}
     )
     completed_at = LocalDateTime(attribute="project.completed_at", allow_none=True)
+    awaits_confirmation = fields.Function(
+        lambda card: services.awaits_confirmation(card.project),
+        metadata={
+            "type": "boolean",
+            "description": "reported at 100 %, waiting for the secretary to confirm completion",
+        },
+    )
     rating_count = fields.Integer(attribute="rating.count")
     rating_average = fields.Float(attribute="rating.average", allow_none=True)
 
@@ -189,6 +242,69 @@ class UpdateCreateSchema(BaseSchema):
         },
     )
     on_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "today"})
+
+
+class ProjectPatchSchema(BaseSchema):
+    title = fields.String(validate=validate.Length(min=1, max=services.TITLE_MAX))
+    description = fields.String(validate=validate.Length(max=DESCRIPTION_MAX))
+    responsible_unit = fields.String(validate=validate.Length(max=services.UNIT_MAX))
+    responsible_unit_id = Id(allow_none=True, metadata={"description": RESPONSIBLE_UNIT_ID_HELP})
+    responsible_user_id = Id(allow_none=True, metadata={"description": RESPONSIBLE_USER_ID_HELP})
+    due_date = fields.Date(metadata={"description": "YYYY-MM-DD"})
+    budget = fields.Decimal(as_string=True, metadata={"description": BUDGET_HELP})
+
+
+class AssigneeSchema(BaseSchema):
+    user_id = Id(load_default=None, allow_none=True)
+    unit_id = Id(load_default=None, allow_none=True)
+
+
+class ConditionCreateSchema(BaseSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=services.CONDITION_MAX))
+    assignee = fields.Nested(
+        AssigneeSchema,
+        required=True,
+        metadata={
+            "description": "exactly one: {user_id} (a member of the community, of its street "
+            "office or of a unit serving it) or {unit_id} (a unit serving it)"
+        },
+    )
+    due_date = fields.Date(required=True, metadata={"description": "YYYY-MM-DD, not past"})
+
+
+class ConditionDoneSchema(BaseSchema):
+    note = fields.String(load_default="", validate=validate.Length(max=services.NOTE_MAX))
+
+
+class CommunityRefSchema(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class TaskSchema(BaseSchema):
+    kind = fields.String(metadata={"enum": ["project", "condition"]})
+    id = fields.Integer()
+    title = fields.String(metadata={"description": "a project's title, a condition's text"})
+    text = fields.Function(
+        lambda task: task.title if task.kind == "condition" else None,
+        metadata={"type": "string", "nullable": True, "description": "a condition's text"},
+    )
+    community = fields.Nested(CommunityRefSchema)
+    due_date = fields.Date(allow_none=True)
+    status = fields.String(
+        metadata={"description": "a project's status; a condition's: open or done"}
+    )
+    done = fields.Boolean()
+    is_overdue = fields.Boolean()
+    url = fields.String(metadata={"description": "the page where the person acts on it"})
+    project_id = fields.Function(
+        lambda task: task.id if task.kind == "project" else task.condition.resolution.project_id,
+        metadata={"type": "integer", "nullable": True},
+    )
+    resolution_id = fields.Function(
+        lambda task: task.condition.resolution_id if task.kind == "condition" else None,
+        metadata={"type": "integer", "nullable": True},
+    )
 
 
 class RatingCreateSchema(BaseSchema):
@@ -308,16 +424,50 @@ def _project_manager(user: User, project_id: int) -> None:
     services.require_project_manager(user, services.get_project(project_id))
 
 
-@bp.post("/projects/<int:project_id>/updates")
+@bp.patch("/projects/<int:project_id>")
 @bp.doc(**BEARER)
 @permission_required(_project_manager)
+@bp.arguments(ProjectPatchSchema)
+@bp.response(200, ProjectSchema)
+@bp.alt_response(409, description="invalid_transition: the project is completed")
+def edit_project(data, project_id: int):
+    """Edit a project that is not completed (the community's secretary): its
+    title, description, due date, budget, and who answers for it
+    (``responsible_unit``, ``responsible_unit_id``, ``responsible_user_id``;
+    ``null`` clears an id). Those newly responsible are notified."""
+    project = services.get_project(project_id)
+    changes = services.ProjectChanges(
+        title=data.get("title"),
+        description=data.get("description"),
+        responsible_unit=data.get("responsible_unit"),
+        due_date=data.get("due_date"),
+        budget=data.get("budget"),
+    )
+    if "responsible_unit_id" in data:
+        changes.responsible_unit_id = data["responsible_unit_id"] or 0
+    if "responsible_user_id" in data:
+        changes.responsible_user_id = data["responsible_user_id"] or 0
+    services.edit_project(current_api_user(), project, changes)
+    return services.cards_for([project])[0]
+
+
+def _progress_reporter(user: User, project_id: int) -> None:
+    services.require_progress_reporter(user, services.get_project(project_id))
+
+
+@bp.post("/projects/<int:project_id>/updates")
+@bp.doc(**BEARER)
+@permission_required(_progress_reporter)
 @bp.arguments(UpdateCreateSchema)
 @bp.response(201, UpdateSchema)
 @bp.alt_response(409, description="invalid_transition")
 def add_update(data, project_id: int):
-    """Report progress (the community's secretary). Completing sets 100 % and
-    closes the requests behind the project; requesters and proposal authors
-    are notified."""
+    """Report progress: the community's secretary, the project's responsible
+    person, the members of its responsible unit. Only the secretary sets
+    ``completed`` (others get 403: they report 100 %, which asks the
+    secretary to confirm). Completing sets 100 % and hands over the requests
+    behind the project; requesters and proposal authors are notified, and
+    the secretaries when a responsible party reports."""
     return services.add_progress_update(
         current_api_user(),
         services.get_project(project_id),
@@ -343,3 +493,62 @@ def rate_project(data, project_id: int):
     return services.rate_project(
         current_api_user(), services.get_project(project_id), data["score"], data["comment"]
     )
+
+
+# --- conditions as tasks, my tasks -----------------------------------------------------
+
+
+def _condition_manager(user: User, resolution_id: int) -> None:
+    services.require_condition_manager(user, services.get_resolution(resolution_id))
+
+
+@bp.post("/resolutions/<int:resolution_id>/conditions")
+@bp.doc(**BEARER)
+@permission_required(_condition_manager)
+@bp.arguments(ConditionCreateSchema)
+@bp.response(201, ConditionSchema)
+@bp.alt_response(409, description="conflict: the resolution was not agreed")
+def add_condition(data, resolution_id: int):
+    """Make a condition of an agreed resolution a task (the community's
+    secretary): its text, one assignee — a person or a unit — and a due
+    date. The assignee (the person, or the unit's members) is notified."""
+    assignee = data["assignee"]
+    return services.add_condition(
+        current_api_user(),
+        services.get_resolution(resolution_id),
+        data["text"],
+        data["due_date"],
+        assignee_user_id=assignee["user_id"],
+        assignee_unit_id=assignee["unit_id"],
+    )
+
+
+def _condition_assignee(user: User, condition_id: int) -> None:
+    services.require_condition_assignee(user, services.get_condition(condition_id))
+
+
+@bp.post("/conditions/<int:condition_id>/done")
+@bp.doc(**BEARER)
+@permission_required(_condition_assignee)
+@bp.arguments(ConditionDoneSchema)
+@bp.response(200, ConditionSchema)
+@bp.alt_response(409, description="conflict: already marked done")
+def mark_condition_done(data, condition_id: int):
+    """Mark a condition done, with an optional note: its assignee (the person,
+    a member of the unit), or the community's secretary on their behalf.
+    Once: a second time is 409 ``conflict``. The secretaries are notified."""
+    return services.mark_condition_done(
+        current_api_user(), services.get_condition(condition_id), data["note"]
+    )
+
+
+@bp.get("/my/tasks")
+@bp.doc(**BEARER)
+@token_required
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, list_schema(TaskSchema, "TaskList"))
+def my_tasks(args):
+    """The projects and conditions assigned to me or to my units: open ones
+    first (soonest due first, the overdue flagged), then the finished ones."""
+    found = services.my_tasks(current_api_user(), args["page"], args["per_page"])
+    return {"items": found.items, "total": found.total}

@@ -9,6 +9,7 @@ the views before they read a form and by the API's ``permission_required``.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -29,6 +30,9 @@ DESCRIPTION_MAX = 10_000
 UNIT_MAX = 100
 NOTE_MAX = 4_000
 COMMENT_MAX = 2_000
+CONDITION_MAX = 1_000
+# Numeric(12, 2): ten digits of yuan and two of fen
+BUDGET_MAX = Decimal("9999999999.99")
 # Suggestions for the responsible unit (责任单位); any other text is allowed.
 RESPONSIBLE_UNITS = ("物业", "街道", "社区")
 # A resolution is recorded during the meeting or after it, until the minutes are out.
@@ -46,6 +50,26 @@ def _text(value: str | None, name: str, maximum: int, required: bool = True) -> 
     if len(value) > maximum:
         raise _invalid(name, _("At most %(n)d characters.", n=maximum))
     return value
+
+
+def parse_budget(
+    value: Decimal | str | int | None, field: str = "project.budget"
+) -> Decimal | None:
+    """An amount in yuan with at most two decimals (never a float), or None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    message = _("An amount in yuan, e.g. 86000 or 12500.50.")
+    if isinstance(value, float):
+        raise _invalid(field, message)  # money is never a float
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _invalid(field, message) from None
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:
+        raise _invalid(field, message)
+    if amount < 0 or amount > BUDGET_MAX:
+        raise _invalid(field, _("Between 0 and %(max)s yuan.", max=f"{BUDGET_MAX:,.2f}"))
+    return amount.quantize(Decimal("0.01"))
 
 
 def today() -> date:

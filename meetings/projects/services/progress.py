@@ -14,7 +14,7 @@ from sqlalchemy import select
 from auth.models import User
 from meetings.audit.services import record
 from meetings.dbtypes import utcnow
-from meetings.errors import InvalidTransition, ValidationFailed
+from meetings.errors import InvalidTransition, NotAllowed, ValidationFailed
 from meetings.extensions import db
 from meetings.notifications.services import notify_all
 from meetings.polls.models import Proposal, ProposalStatus
@@ -29,10 +29,11 @@ from meetings.projects.models import (
 from meetings.projects.services.common import (
     NOTE_MAX,
     _invalid,
+    can_manage_project,
     link_to,
-    require_project_manager,
     today,
 )
+from meetings.projects.services.responsible import require_progress_reporter, secretaries_of
 from meetings.requests import services as request_services
 from meetings.requests.models import RequestStatus, ResidentRequest
 
@@ -84,14 +85,26 @@ def add_progress_update(
     on_date: date | None = None,
 ) -> ProjectUpdate:
     """Report progress (挂图作战): percent, a note, maybe a photo, maybe a new
-    state along ``PROJECT_TRANSITIONS``. Suspending needs a reason (the note);
-    completing sets 100 % and closes the requests behind the project. Its
-    requesters and the authors of the proposals behind it are told."""
-    require_project_manager(actor, project)
+    state along ``PROJECT_TRANSITIONS``. The secretary, the responsible
+    person and the members of the responsible unit report; only the
+    secretary completes a project (a responsible party reports 100 %, which
+    asks the secretary to confirm). Suspending needs a reason (the note);
+    completing sets 100 % and hands over the requests behind the project.
+    Its requesters and the authors of the proposals behind it are told, and
+    the secretaries when a responsible party reports."""
+    require_progress_reporter(actor, project)
     project = _locked(project)
     if project.is_completed:
         raise InvalidTransition(_("The project is completed: it takes no more updates."))
     to = _new_status(project, status)
+    if to == ProjectStatus.COMPLETED and not can_manage_project(actor, project):
+        raise NotAllowed(
+            _(
+                "Only the community's secretary confirms that a project is completed: "
+                "report %(percent)d%% and the secretary will be asked to confirm.",
+                percent=100,
+            )
+        )
     fields: dict[str, list[str]] = {}
     if percent is None or isinstance(percent, bool) or not 0 <= percent <= 100:
         fields["progress_percent"] = [_("A percentage from 0 to 100.")]
@@ -153,7 +166,36 @@ def add_progress_update(
     if to == ProjectStatus.COMPLETED:
         hand_over_requests_of(actor, project)
     _notify_update(actor, project, update)
+    if not can_manage_project(actor, project):
+        _notify_secretaries(actor, project, update)
     return update
+
+
+def awaits_confirmation(project: Project) -> bool:
+    """Reported done (100 %) but not yet confirmed completed by the secretary."""
+    return project.status == ProjectStatus.IN_PROGRESS and project.progress_percent == 100
+
+
+def _notify_secretaries(actor: User, project: Project, update: ProjectUpdate) -> None:
+    """A responsible party reported: the secretaries hear of it, and are asked
+    to confirm completion when the work is reported done."""
+    recipients = [user for user in secretaries_of(project.community) if user.id != actor.id]
+    if not recipients:
+        return
+    if awaits_confirmation(project):
+        kind = "project.completion_proposed"
+        subject = _l(
+            "“%(title)s” is reported done: please confirm its completion", title=project.title
+        )
+    else:
+        kind = "project.reported"
+        subject = _l(
+            "%(name)s reported progress on “%(title)s”: %(percent)d%%",
+            name=actor.display_name,
+            title=project.title,
+            percent=update.percent,
+        )
+    notify_all(recipients, kind, subject, update.note, link_to(project))
 
 
 def _locked(project: Project) -> Project:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -21,21 +21,26 @@ from meetings.extensions import db
 from meetings.meeting.models import AgendaItem, Meeting
 from meetings.meeting.permissions import require_manager
 from meetings.polls.models import Outcome, Poll, PollStatus
-from meetings.projects.models import Decision, Project, ProjectStatus, Resolution
+from meetings.projects.models import (
+    Decision,
+    Project,
+    ProjectStatus,
+    Resolution,
+    ResolutionCondition,
+)
 from meetings.projects.services.common import (
     CONDITIONS_MAX,
     DESCRIPTION_MAX,
     RESOLVING_MEETING,
     TEXT_MAX,
     TITLE_MAX,
-    UNIT_MAX,
     _invalid,
     _text,
+    parse_budget,
 )
+from meetings.projects.services.responsible import notify_named, resolve_responsible
 from meetings.requests.models import ResidentRequest
 
-# Numeric(12, 2): ten digits of yuan and two of fen
-BUDGET_MAX = Decimal("9999999999.99")
 # The poll's stored outcome decides the resolution's decision.
 DECISION_OF_OUTCOME = {
     Outcome.ADOPTED: Decision.ADOPTED,
@@ -50,10 +55,14 @@ class ProjectSpec:
     """A new project opened by a resolution."""
 
     title: str
-    responsible_unit: str
+    # the text shown (物业 / 街道 / a department); a chosen unit's name when empty
+    responsible_unit: str = ""
     due_date: date | None = None
     budget: Decimal | str | int | None = None
     description: str = ""
+    # a unit serving the community, and/or a person who answers for it
+    responsible_unit_id: int | None = None
+    responsible_user_id: int | None = None
 
 
 @dataclass
@@ -112,28 +121,10 @@ def _decision(spec: ResolutionSpec, poll: Poll | None) -> Decision:
     return decision
 
 
-def _budget(value: Decimal | str | int | None) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    message = _("An amount in yuan, e.g. 86000 or 12500.50.")
-    if isinstance(value, float):
-        raise _invalid("project.budget", message)  # money is never a float
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _invalid("project.budget", message) from None
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:
-        raise _invalid("project.budget", message)
-    if amount < 0 or amount > BUDGET_MAX:
-        raise _invalid("project.budget", _("Between 0 and %(max)s yuan.", max=f"{BUDGET_MAX:,.2f}"))
-    return amount.quantize(Decimal("0.01"))
-
-
 def _new_project(actor: User, community: Community, spec: ProjectSpec) -> Project:
     fields: dict[str, list[str]] = {}
     checks = (
         ("project.title", spec.title, TITLE_MAX, True),
-        ("project.responsible_unit", spec.responsible_unit, UNIT_MAX, True),
         ("project.description", spec.description, DESCRIPTION_MAX, False),
     )
     clean: dict[str, str] = {}
@@ -142,11 +133,18 @@ def _new_project(actor: User, community: Community, spec: ProjectSpec) -> Projec
             clean[name] = _text(value, name, maximum, required)
         except ValidationFailed as error:
             fields.update(error.fields)
+    responsible = None
+    try:
+        responsible = resolve_responsible(
+            community, spec.responsible_unit, spec.responsible_unit_id, spec.responsible_user_id
+        )
+    except ValidationFailed as error:
+        fields.update(error.fields)
     if spec.due_date is None:
         fields["project.due_date"] = [_("Please give the date it is due.")]
     budget = None
     try:
-        budget = _budget(spec.budget)
+        budget = parse_budget(spec.budget)
     except ValidationFailed as error:
         fields.update(error.fields)
     if fields:
@@ -154,7 +152,9 @@ def _new_project(actor: User, community: Community, spec: ProjectSpec) -> Projec
     project = Project(
         community=community,
         title=clean["project.title"],
-        responsible_unit=clean["project.responsible_unit"],
+        responsible_unit=responsible.text,
+        responsible_unit_record=responsible.unit,
+        responsible_user=responsible.user,
         description=clean["project.description"],
         budget=budget,
         due_date=spec.due_date,
@@ -171,9 +171,12 @@ def _new_project(actor: User, community: Community, spec: ProjectSpec) -> Projec
         community_id=community.id,
         title=project.title,
         responsible_unit=project.responsible_unit,
+        responsible_unit_id=project.responsible_unit_id,
+        responsible_user_id=project.responsible_user_id,
         budget=str(budget) if budget is not None else None,
         due_date=project.due_date.isoformat() if project.due_date else None,
     )
+    notify_named(actor, project)
     return project
 
 
@@ -302,6 +305,12 @@ def resolutions_of(meeting: Meeting) -> list[Resolution]:
                 db.joinedload(Resolution.agenda_item),
                 db.joinedload(Resolution.poll).selectinload(Poll.options),
                 db.joinedload(Resolution.project),
+                db.selectinload(Resolution.condition_tasks).joinedload(
+                    ResolutionCondition.assignee_user
+                ),
+                db.selectinload(Resolution.condition_tasks).joinedload(
+                    ResolutionCondition.assignee_unit
+                ),
             )
         )
     )
