@@ -29,6 +29,8 @@ from meetings.polls import views as polls_views
 from meetings.projects import api as projects_api
 from meetings.projects import views as projects_views
 from meetings.requests import api as requests_api
+from meetings.requests import order_api as orders_api
+from meetings.requests import order_views as orders_views
 from meetings.requests import views as requests_views
 from meetings.security import init_security
 from meetings.unit_of_work import init_unit_of_work
@@ -82,6 +84,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_admin.bp)
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(requests_views.bp)
+    app.register_blueprint(orders_views.bp)
     app.register_blueprint(meeting_views.bp)
     app.register_blueprint(projects_views.bp)
     app.register_blueprint(polls_views.bp)
@@ -91,6 +94,7 @@ def init_blueprints(app: Flask) -> None:
         [
             auth_api.bp,
             requests_api.bp,
+            orders_api.bp,
             notifications_api.bp,
             meeting_api.bp,
             polls_api.bp,

@@ -30,6 +30,8 @@ ENV_SETTINGS = {
     "SIGNUP_RATE_LIMIT": str,
     "STAFF_IDLE_MINUTES": int,
     "REQUEST_REPLY_DAYS": int,
+    "REQUEST_RATING_DAYS": int,
+    "ORDER_CLAIM_HOURS": int,
     "UPLOAD_MAX_BYTES": int,
     "UPLOAD_MAX_PIXELS": int,
     "DATABASE_CONNECT_TIMEOUT": int,
@@ -67,6 +69,12 @@ def defaults(instance_path: str) -> dict:
         "API_TOKEN_DAYS": 30,
         # a resident's request without a reply after this many days is overdue
         "REQUEST_REPLY_DAYS": 3,
+        # a handled or answered request without the resident's rating after
+        # this many days closes (flask requests close-unrated)
+        "REQUEST_RATING_DAYS": 7,
+        # an order nobody claimed after this many hours is flagged to the
+        # secretary (flask requests flag-orders)
+        "ORDER_CLAIM_HOURS": 24,
         "TRUSTED_PROXIES": 0,
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,

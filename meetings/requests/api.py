@@ -23,6 +23,7 @@ from meetings.extensions import db
 from meetings.projects.services import outcome_of_request
 from meetings.requests import services
 from meetings.requests.models import RequestCategory, RequestStatus
+from meetings.requests.order_schemas import OrderDetailFieldsSchema
 
 bp = blueprint("api_requests", "Resident requests (居民诉求): raise, follow, reply")
 
@@ -109,7 +110,7 @@ class RequestSchema(BaseSchema):
         return services.is_overdue(item)
 
 
-class RequestDetailSchema(RequestSchema):
+class RequestDetailSchema(RequestSchema, OrderDetailFieldsSchema):
     history = fields.List(fields.Nested(RequestEventSchema), attribute="events")
     resolution_ids = fields.Method(
         "_resolution_ids",
