@@ -556,7 +556,8 @@ def answer_requesters(actor: User, meeting: Meeting) -> None:
     for item in agenda_requests(meeting):
         outcomes[item.id] = resolutions_for(item, meeting, resolutions)
         _settle(actor, meeting, item, outcomes[item.id])
-        by_requester.setdefault(item.requester_id, []).append(item)
+        if item.requester_id is not None:  # a resident without an account is not told here
+            by_requester.setdefault(item.requester_id, []).append(item)
     for items in by_requester.values():
         entries = [(item.title, outcomes[item.id]) for item in items]
         notify(
@@ -572,7 +573,11 @@ def answer_requesters(actor: User, meeting: Meeting) -> None:
 
 
 def _notify_correction(meeting: Meeting, version: MinutesVersion) -> None:
-    requesters = {item.requester_id: item.requester for item in agenda_requests(meeting)}
+    requesters = {
+        item.requester_id: item.requester
+        for item in agenda_requests(meeting)
+        if item.requester is not None
+    }
     for user in requesters.values():
         notify(
             user,

@@ -33,6 +33,7 @@ from sqlalchemy import exists
 from meetings.errors import ValidationFailed
 from meetings.extensions import db
 from meetings.projects.models import ProjectUpdate, StoredFile
+from meetings.requests.models import RequestPhoto
 
 # format as Pillow names it: (MIME type, file extension)
 KINDS = {
@@ -163,8 +164,8 @@ def store_photo(stream: BinaryIO, field: str = "photo") -> StoredFile:
 
 
 def discard(photo: StoredFile | None) -> None:
-    """Remove a stored photo that no progress update shows (stored, and then
-    not used after all); one that an update shows stays."""
+    """Remove a stored photo that no progress update or request shows
+    (stored, and then not used after all); one that is shown stays."""
     if photo is None or photo.id is None:
         return
     db.session.execute(
@@ -172,6 +173,7 @@ def discard(photo: StoredFile | None) -> None:
         .where(
             StoredFile.id == photo.id,
             ~exists().where(ProjectUpdate.photo_id == StoredFile.id),
+            ~exists().where(RequestPhoto.file_id == StoredFile.id),
         )
         .execution_options(synchronize_session=False)
     )

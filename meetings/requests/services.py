@@ -24,9 +24,13 @@ from meetings.dbtypes import utcnow
 from meetings.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from meetings.extensions import db
 from meetings.notifications.services import notify
+from meetings.organisation import roles
+from meetings.organisation.models import Grid, GridMember, StreetStaff, UnitMember
+from meetings.requests import assignees
 from meetings.requests.models import (
     TRANSITIONS,
     RequestCategory,
+    RequestChannel,
     RequestEvent,
     RequestStatus,
     ResidentRequest,
@@ -37,6 +41,11 @@ DESCRIPTION_MAX = 4000
 LOCATION_MAX = 200
 CONTACT_MAX = 100
 MESSAGE_MAX = 4000
+RESIDENT_NAME_MAX = 60
+RESIDENT_PHONE_MAX = 30
+BUILDING_MAX = 60
+# How a concern reached whoever raises it for a resident (the channels but "app").
+INTAKE_CHANNELS = tuple(channel for channel in RequestChannel if channel != RequestChannel.APP)
 
 # The secretary's three answers to a submitted request.
 REPLY_ACTIONS: dict[str, RequestStatus] = {
@@ -61,7 +70,10 @@ def get_visible_request(user: User, request_id: int) -> ResidentRequest:
     item = get_request(request_id)
     if not can_view(user, item):
         raise NotAllowed(
-            _("Only the requester and the community's secretary can see this request.")
+            _(
+                "Only the resident, whoever raised or handles it and the community's "
+                "secretary can see this request."
+            )
         )
     return item
 
@@ -85,13 +97,66 @@ def reply_due_at(item: ResidentRequest) -> datetime:
 
 
 def can_view(user: User | None, item: ResidentRequest) -> bool:
-    """The requester, whoever raised it for them, and the community's secretaries."""
+    """The requester, whoever raised it for them (a secretary, a grid worker),
+    the community's secretaries, whoever the order names or claimed it
+    (a person, a member of the grid or unit), and the staff of the
+    community's street office (reading only). ``visible_requests`` is the
+    same rule as a query."""
     if not permissions.is_authenticated(user):
         return False
     return (
         item.requester_id == user.id
         or item.raised_by_id == user.id
+        or item.claimed_by_id == user.id
         or permissions.can_manage(user, item.community)
+        or assignees.is_assignee(user, item)
+        or roles.is_street_staff_of(user, item.community)
+    )
+
+
+@dataclass(frozen=True)
+class Places:
+    """The grids and units a person works in: read once, for a list of requests."""
+
+    grid_ids: frozenset[int]
+    unit_ids: frozenset[int]
+
+
+def places_of(user: User | None) -> Places:
+    return Places(frozenset(roles.grid_ids_of(user)), frozenset(roles.unit_ids_of(user)))
+
+
+def _is_assignee(user: User, item: ResidentRequest, places: Places | None) -> bool:
+    if places is None:
+        return assignees.is_assignee(user, item)
+    if item.assignee_user_id is not None:
+        return item.assignee_user_id == user.id
+    if item.assignee_grid_id is not None:
+        return item.assignee_grid_id in places.grid_ids
+    if item.assignee_unit_id is not None:
+        return item.assignee_unit_id in places.unit_ids
+    return False
+
+
+def can_handle(user: User | None, item: ResidentRequest, places: Places | None = None) -> bool:
+    """Those who act on the request — its community's secretaries, whoever
+    raised it, whoever the order names or claimed it — and so see how to
+    reach the resident (their phone, the contact). ``places``: the user's
+    (``places_of``), when asked for many requests."""
+    if not permissions.is_authenticated(user):
+        return False
+    return (
+        item.raised_by_id == user.id
+        or item.claimed_by_id == user.id
+        or permissions.can_manage(user, item.community)
+        or _is_assignee(user, item, places)
+    )
+
+
+def can_see_contact(user: User | None, item: ResidentRequest, places: Places | None = None) -> bool:
+    """The resident themselves and those who handle the request."""
+    return (permissions.is_authenticated(user) and item.requester_id == user.id) or can_handle(
+        user, item, places
     )
 
 
@@ -119,16 +184,61 @@ def communities_raising_for_others(user: User, communities: list[Community]) -> 
     return {c.id for c in communities if permissions.can_manage(user, c)}
 
 
+def can_take_in(user: User | None, community: Community) -> bool:
+    """Raise a request for a resident (with an account or without one): the
+    community's secretaries (and administrators) and its grid workers."""
+    return permissions.can_manage(user, community) or roles.is_grid_worker(user, community)
+
+
+def require_intake(user: User | None, community: Community) -> None:
+    if not can_take_in(user, community):
+        raise NotAllowed(
+            _(
+                "Only the community's secretary and its grid workers may raise a request "
+                "for a resident."
+            )
+        )
+
+
+def intake_communities(user: User | None) -> list[Community]:
+    """Where this user may raise requests for residents, by name: the
+    communities they run and those where they work in a grid (all, for an
+    administrator)."""
+    if not permissions.is_authenticated(user):
+        return []
+    if permissions.is_admin(user):
+        return list_communities()
+    found = {c.id: c for c in user.secretary_of}
+    for community in db.session.scalars(
+        db.select(Community)
+        .join(Grid, Grid.community_id == Community.id)
+        .join(GridMember, GridMember.grid_id == Grid.id)
+        .where(GridMember.user_id == user.id)
+    ):
+        found[community.id] = community
+    return sorted(found.values(), key=lambda c: (c.name, c.id))
+
+
+def may_take_in_somewhere(user: User | None) -> bool:
+    """Whether "log a concern for a resident" is for this user at all."""
+    if not permissions.is_authenticated(user):
+        return False
+    return permissions.manages_any_community(user) or bool(roles.grid_ids_of(user))
+
+
 MY_REQUESTS_PAGE = 20
 
 
 def my_requests(user: User, page: int = 1, per_page: int = MY_REQUESTS_PAGE) -> Pagination:
-    """A page of the requests raised by this resident or for them, newest first."""
+    """A page of the requests raised by this resident or for them, and those
+    they raised for other residents (a secretary, a grid worker), newest first."""
     statement = (
         db.select(ResidentRequest)
-        .where(ResidentRequest.requester_id == user.id)
+        .where(
+            or_(ResidentRequest.requester_id == user.id, ResidentRequest.raised_by_id == user.id)
+        )
         .order_by(ResidentRequest.created_at.desc(), ResidentRequest.id.desc())
-        .options(db.joinedload(ResidentRequest.community))
+        .options(db.joinedload(ResidentRequest.community), db.joinedload(ResidentRequest.requester))
     )
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
@@ -217,16 +327,31 @@ def inbox_counts(community: Community, now: datetime | None = None) -> InboxCoun
 def visible_requests(
     user: User, community_id: int | None = None, status: RequestStatus | None = None
 ) -> Select:
-    """A query of the requests this user may see (their own; all of the
-    communities they run), newest first — for the API's list."""
+    """A query of the requests this user may see (``can_view`` as one
+    SELECT: the places the user holds are subqueries, not rows read first),
+    newest first — for the API's list."""
     statement = db.select(ResidentRequest)
     if not permissions.is_admin(user):
-        managed_ids = [c.id for c in user.secretary_of]
+        run = db.select(Membership.community_id).where(
+            Membership.user_id == user.id, Membership.is_secretary.is_(True)
+        )
+        grids = db.select(GridMember.grid_id).where(GridMember.user_id == user.id)
+        units = db.select(UnitMember.unit_id).where(UnitMember.user_id == user.id)
+        streets = (
+            db.select(Community.id)
+            .join(StreetStaff, StreetStaff.street_id == Community.street_id)
+            .where(StreetStaff.user_id == user.id)
+        )
         statement = statement.where(
             or_(
                 ResidentRequest.requester_id == user.id,
                 ResidentRequest.raised_by_id == user.id,
-                ResidentRequest.community_id.in_(managed_ids),
+                ResidentRequest.assignee_user_id == user.id,
+                ResidentRequest.claimed_by_id == user.id,
+                ResidentRequest.community_id.in_(run),
+                ResidentRequest.assignee_grid_id.in_(grids),
+                ResidentRequest.assignee_unit_id.in_(units),
+                ResidentRequest.community_id.in_(streets),
             )
         )
     if community_id is not None:
@@ -255,8 +380,17 @@ class RequestDraft:
     contact: str | None = None
 
 
-def _checked(draft: RequestDraft) -> RequestDraft:
-    """Trimmed fields, or ValidationFailed with a message per field."""
+@dataclass
+class ResidentDetails:
+    """A resident without an account, as whoever heard them names them."""
+
+    name: str
+    phone: str | None = None
+    building: str | None = None
+
+
+def _draft_problems(draft: RequestDraft) -> tuple[RequestDraft, dict[str, list[str]]]:
+    """Trimmed fields and a message per field that is wrong."""
     title = (draft.title or "").strip()
     description = (draft.description or "").strip()
     location = (draft.location or "").strip()
@@ -278,18 +412,80 @@ def _checked(draft: RequestDraft) -> RequestDraft:
         fields["location"] = [_("At most %(n)d characters.", n=LOCATION_MAX)]
     if contact is not None and len(contact) > CONTACT_MAX:
         fields["contact"] = [_("At most %(n)d characters.", n=CONTACT_MAX)]
+    category = RequestCategory(draft.category) if "category" not in fields else draft.category
+    return RequestDraft(title, description, category, location, contact), fields
+
+
+def _refuse_if(fields: dict[str, list[str]]) -> None:
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
-    return RequestDraft(title, description, RequestCategory(draft.category), location, contact)
+
+
+def _checked(draft: RequestDraft) -> RequestDraft:
+    """Trimmed fields, or ValidationFailed with a message per field."""
+    draft, fields = _draft_problems(draft)
+    _refuse_if(fields)
+    return draft
+
+
+def _channel(
+    channel: RequestChannel | str | None, fields: dict[str, list[str]], *, on_behalf: bool
+) -> RequestChannel | None:
+    """The channel, or a message in ``fields``: raised for a resident, say
+    how it reached you (anything but "app"); raised by the resident, any,
+    "app" when not said."""
+    if channel is None or channel == "":
+        if not on_behalf:
+            return RequestChannel.APP
+        fields["channel"] = [_("Please say how the concern reached you.")]
+        return None
+    if channel not in set(RequestChannel) or (on_behalf and channel == RequestChannel.APP):
+        fields["channel"] = [_("Please say how the concern reached you.")]
+        return None
+    return RequestChannel(channel)
+
+
+PHONE_CHARACTERS = frozenset("0123456789+-() ")
+
+
+def _resident_problems(resident: ResidentDetails, fields: dict[str, list[str]]) -> ResidentDetails:
+    name = (resident.name or "").strip()
+    phone = (resident.phone or "").strip() or None
+    building = (resident.building or "").strip() or None
+    if not name:
+        fields["resident_name"] = [_("Please give the resident's name, e.g. “王阿姨”.")]
+    elif len(name) > RESIDENT_NAME_MAX:
+        fields["resident_name"] = [_("At most %(n)d characters.", n=RESIDENT_NAME_MAX)]
+    if phone is not None:
+        if len(phone) > RESIDENT_PHONE_MAX:
+            fields["resident_phone"] = [_("At most %(n)d characters.", n=RESIDENT_PHONE_MAX)]
+        elif not set(phone) <= PHONE_CHARACTERS or not any(c.isdigit() for c in phone):
+            fields["resident_phone"] = [
+                _("A phone number has digits only (spaces, +, - and brackets may separate them).")
+            ]
+    if building is not None and len(building) > BUILDING_MAX:
+        fields["building"] = [_("At most %(n)d characters.", n=BUILDING_MAX)]
+    return ResidentDetails(name, phone, building)
 
 
 def _create(
-    community: Community, requester: User, draft: RequestDraft, raised_by: User | None
+    community: Community,
+    draft: RequestDraft,
+    *,
+    actor: User,
+    channel: RequestChannel,
+    requester: User | None = None,
+    resident: ResidentDetails | None = None,
 ) -> ResidentRequest:
+    on_behalf = requester is None or requester.id != actor.id
     item = ResidentRequest(
         community=community,
         requester=requester,
-        raised_by=raised_by,
+        resident_name=resident.name if resident else None,
+        resident_phone=resident.phone if resident else None,
+        building=resident.building if resident else None,
+        channel=channel,
+        raised_by=actor if on_behalf else None,
         title=draft.title,
         description=draft.description,
         category=draft.category,
@@ -303,21 +499,22 @@ def _create(
         RequestEvent(
             request=item,
             at=item.created_at,
-            actor=raised_by or requester,
+            actor=actor,
             from_status=None,
             to_status=RequestStatus.SUBMITTED,
         )
     )
     db.session.flush()
     record(
-        raised_by or requester,
+        actor,
         "request.submitted",
         item,
         community_id=community.id,
-        requester_id=requester.id,
-        on_behalf=raised_by is not None,
+        requester_id=requester.id if requester else None,
+        on_behalf=on_behalf,
+        channel=channel.value,
     )
-    _notify_secretaries(item, raised_by or requester)
+    _notify_secretaries(item, actor)
     return item
 
 
@@ -347,29 +544,48 @@ def _notify_secretaries(item: ResidentRequest, actor: User) -> None:
         )
 
 
-def raise_request(actor: User, community: Community, draft: RequestDraft) -> ResidentRequest:
-    """A resident raises a request in their own community."""
+def raise_request(
+    actor: User,
+    community: Community,
+    draft: RequestDraft,
+    channel: RequestChannel | str | None = None,
+) -> ResidentRequest:
+    """A resident raises a request in their own community (``channel``:
+    "app" unless they came by another way, say the QR code on their building)."""
     if not permissions.is_member(actor, community):
         raise NotAllowed(_("You can raise requests only in your own community."))
-    return _create(community, actor, _checked(draft), raised_by=None)
+    draft, fields = _draft_problems(draft)
+    chosen = _channel(channel, fields, on_behalf=False)
+    _refuse_if(fields)
+    return _create(community, draft, actor=actor, channel=chosen, requester=actor)
 
 
 def raise_on_behalf(
-    actor: User, community: Community, resident: User, draft: RequestDraft
+    actor: User,
+    community: Community,
+    resident: User,
+    draft: RequestDraft,
+    channel: RequestChannel | str | None = RequestChannel.WALK_IN,
 ) -> ResidentRequest:
-    """A secretary (or grid leader at the secretary's desk) types in a
-    resident's request; the resident follows it as their own."""
-    if not permissions.can_manage(actor, community):
-        raise NotAllowed(_("Only the community's secretary may raise a request for a resident."))
+    """A secretary or grid worker types in the request of a resident with an
+    account, who follows it as their own. ``channel``: how it reached them
+    (a walk-in, when not said: the secretary's desk)."""
+    require_intake(actor, community)
+    draft, fields = _draft_problems(draft)
+    chosen = _channel(channel, fields, on_behalf=True)
     if not permissions.is_member(resident, community):
-        message = _(
-            "%(name)s is not a member of %(community)s.",
-            name=resident.display_name,
-            community=community.name,
-        )
-        raise ValidationFailed(message, {"requester_id": [message]})
-    draft = _checked(draft)
-    item = _create(community, resident, draft, raised_by=actor)
+        fields["requester_id"] = [
+            _(
+                "%(name)s is not a member of %(community)s.",
+                name=resident.display_name,
+                community=community.name,
+            )
+        ]
+    if "requester_id" in fields:
+        # the one problem a form of any shape must show
+        raise ValidationFailed(fields["requester_id"][0], fields)
+    _refuse_if(fields)
+    item = _create(community, draft, actor=actor, channel=chosen, requester=resident)
     notify(
         resident,
         "request.raised_for_you",
@@ -384,7 +600,34 @@ def raise_on_behalf(
     return item
 
 
+def raise_for_resident(
+    actor: User,
+    community: Community,
+    resident: ResidentDetails,
+    draft: RequestDraft,
+    channel: RequestChannel | str | None,
+) -> ResidentRequest:
+    """A secretary or grid worker logs the concern of a resident without an
+    account — named, with a phone number and building when known — heard
+    in a WeChat group, on the phone, on a home visit… (``channel``, needed).
+    Nobody is notified but the secretaries: the resident has no account, the
+    one who raised it follows it."""
+    require_intake(actor, community)
+    draft, fields = _draft_problems(draft)
+    resident = _resident_problems(resident, fields)
+    chosen = _channel(channel, fields, on_behalf=True)
+    _refuse_if(fields)
+    return _create(community, draft, actor=actor, channel=chosen, resident=resident)
+
+
 # --- state changes -----------------------------------------------------------------
+
+
+def notify_resident(item: ResidentRequest, kind: str, subject, body="", link=None) -> None:
+    """Tell the resident of a change, when they have an account (one without
+    hears it from whoever raised the request for them, who sees its page)."""
+    if item.requester is not None:
+        notify(item.requester, kind, subject, body, link)
 
 
 def transition(
@@ -476,8 +719,8 @@ def reply_to_request(
     item.replied_at = event.at
     item.replied_by = actor
     db.session.flush()
-    notify(
-        item.requester,
+    notify_resident(
+        item,
         f"request.{to.value}",
         _REPLY_SUBJECTS[to](item.title),
         message

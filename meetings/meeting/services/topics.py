@@ -16,7 +16,6 @@ from meetings.extensions import db
 from meetings.main.people import QUERY_MAX, like_pattern
 from meetings.meeting.models import Meeting, MeetingStatus, meeting_topic
 from meetings.meeting.services.common import link_to, place_text, when_text
-from meetings.notifications.services import notify
 from meetings.requests import services as request_services
 from meetings.requests.models import RequestStatus, ResidentRequest
 
@@ -158,8 +157,9 @@ def schedule_topic(actor: User | None, meeting: Meeting, item: ResidentRequest) 
         actor,
         _("On the agenda of “%(title)s”.", title=meeting.title),
     )
-    notify(
-        item.requester,
+    # a resident without an account hears it from whoever raised the request
+    request_services.notify_resident(
+        item,
         "request.scheduled",
         _l(
             "Your request “%(title)s” will be discussed at a consultation meeting",
