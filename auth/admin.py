@@ -1,5 +1,6 @@
 """The administrator's area (communities, accounts, secretaries) and a
-secretary's page to create accounts in their community."""
+secretary's page of their community's accounts and members: new resident
+accounts, existing people added with a standing role."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,12 +12,16 @@ from auth.forms import (
     AdminAccountForm,
     CommunityForm,
     ConfirmForm,
+    MemberForm,
     SecretaryAccountForm,
+    StandingRoleForm,
 )
 from auth.models import Community, User
 from meetings.errors import DomainError
 from meetings.extensions import db
 from meetings.main.paging import page_arg
+from meetings.meeting.models import AttendeeRole
+from meetings.organisation import services as organisation
 from meetings.web import refused
 
 bp = Blueprint("admin", __name__)
@@ -180,13 +185,33 @@ def sign_out_everywhere(user_id: int):
     return render_template("admin/confirm_sign_out.html", user=user, form=form)
 
 
-@bp.route("/communities/<int:community_id>/accounts", methods=["GET", "POST"])
-@login_required
-def community_accounts(community_id: int):
-    """A secretary creates resident accounts in their own community."""
+def _render_accounts(community: Community, form=None, member_form=None, status: int = 200):
+    return render_template(
+        "admin/community_accounts.html",
+        community=community,
+        memberships=services.members_of(community, page_arg()),
+        form=form or SecretaryAccountForm(formdata=None),
+        member_form=member_form or MemberForm(formdata=None),
+        role_form=StandingRoleForm(formdata=None),
+        # translated once, not once per member
+        roles={role.value: str(role.label) for role in AttendeeRole},
+    ), status
+
+
+def _managed_community(community_id: int) -> Community:
     community = db.get_or_404(Community, community_id)
     if not permissions.can_create_account_in(current_user, community):
         abort(403)
+    return community
+
+
+@bp.route("/communities/<int:community_id>/accounts", methods=["GET", "POST"])
+@login_required
+def community_accounts(community_id: int):
+    """A secretary creates resident accounts in their own community, adds
+    existing people (of another community, a unit, the street office) with a
+    standing role, and changes a member's standing role."""
+    community = _managed_community(community_id)
     form = SecretaryAccountForm()
     if form.validate_on_submit():
         try:
@@ -196,9 +221,46 @@ def community_accounts(community_id: int):
         else:
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.community_accounts", community_id=community.id))
-    return render_template(
-        "admin/community_accounts.html",
-        community=community,
-        memberships=services.members_of(community, page_arg()),
-        form=form,
-    ), _status(form)
+    return _render_accounts(community, form=form, status=_status(form))
+
+
+@bp.post("/communities/<int:community_id>/members")
+@login_required
+def add_member(community_id: int):
+    community = _managed_community(community_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            organisation.add_member(current_user, community, form.user, form.standing_role.data)
+        except DomainError as error:
+            refused(error, form, {"user_id": "person"})
+        else:
+            flash(
+                _(
+                    "%(name)s is now a member of %(community)s.",
+                    name=form.user.display_name,
+                    community=community.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.community_accounts", community_id=community.id))
+    return _render_accounts(community, member_form=form, status=_status(form))
+
+
+@bp.post("/communities/<int:community_id>/members/<int:user_id>/role")
+@login_required
+def set_standing_role(community_id: int, user_id: int):
+    community = _managed_community(community_id)
+    user = db.get_or_404(User, user_id)
+    form = StandingRoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        organisation.set_standing_role(current_user, community, user, form.standing_role.data)
+    except DomainError as error:
+        refused(error)
+    else:
+        flash(_("%(name)s: saved.", name=user.display_name), "success")
+    return redirect(
+        url_for("admin.community_accounts", community_id=community.id, _anchor=f"member-{user.id}")
+    )

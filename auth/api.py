@@ -66,7 +66,19 @@ class TokenSchema(BaseSchema):
 class CommunitySchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    street = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    street = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "the street's name; required without street_id. A name with no "
+            "street record yet creates the record"
+        },
+    )
+    street_id = Id(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the street's record (POST /api/v1/streets); wins over street"},
+    )
     district = fields.String(load_default="", validate=validate.Length(max=100))
 
 
@@ -141,9 +153,10 @@ def _administrator(user: User) -> None:
 @bp.arguments(CommunitySchema)
 @bp.response(201, CommunitySchema)
 def create_community(data):
-    """Create a community (administrators)."""
+    """Create a community (administrators) under a street: ``street_id``, or
+    ``street`` by name (linked to the street's record, created if missing)."""
     community = auth_services.create_community(
-        current_api_user(), data["name"], data["street"], data["district"]
+        current_api_user(), data["name"], data["street"], data["district"], data["street_id"]
     )
     return community
 

@@ -21,6 +21,8 @@ from auth.services import (
     USERNAME_PATTERN,
     password_problems,
 )
+from meetings.meeting.models import AttendeeRole
+from meetings.organisation.forms import PersonForm
 
 USERNAME_HELP = _l("3 to 40 letters, digits, dots, dashes or underscores.")
 
@@ -190,4 +192,28 @@ class AccountSearchForm(FlaskForm):
         _l("Find an account"),
         validators=[Optional(), Length(max=100)],
         description=_l("Part of a username, a name or a phone number."),
+    )
+
+
+def standing_role_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("Resident (no standing role)"))] + [
+        SelectChoice(role.value, role.label) for role in AttendeeRole
+    ]
+
+
+class MemberForm(PersonForm):
+    """A secretary makes an existing person (of another community, a unit,
+    the street office) a member with a standing role."""
+
+    standing_role = SelectField(
+        _l("Standing role"),
+        choices=standing_role_choices(),
+        validators=[Optional()],
+        description=_l("Their usual part in this community's meetings: invitations pre-fill it."),
+    )
+
+
+class StandingRoleForm(FlaskForm):
+    standing_role = SelectField(
+        _l("Standing role"), choices=standing_role_choices(), validators=[Optional()]
     )

@@ -21,6 +21,7 @@ from meetings.audit.services import record
 from meetings.dbtypes import utcnow
 from meetings.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from meetings.extensions import db
+from meetings.organisation.models import Street
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 # Deliberately simple: an ASCII address any mail server takes (internationalised
@@ -326,24 +327,49 @@ def set_locale(user: User, locale: str) -> None:
 # --- communities and secretaries ---------------------------------------------
 
 
-def create_community(actor: User, name: str, street: str, district: str = "") -> Community:
+def create_community(
+    actor: User,
+    name: str,
+    street: str | None,
+    district: str = "",
+    street_id: int | None = None,
+) -> Community:
+    """A new community under a street office. ``street_id`` names the
+    street's record (its name becomes the ``street`` text); a ``street``
+    given as text only is linked to the record of that name, created when
+    there is none yet, so that every community belongs to a street record."""
     if not permissions.can_manage_communities(actor):
         raise NotAllowed(_("Only an administrator may create communities."))
-    name, street = name.strip(), street.strip()
+    name, street = name.strip(), (street or "").strip()
+    district = (district or "").strip()
     fields: dict[str, list[str]] = {}
+    record_of_street = None
     if not name:
         fields["name"] = [_("Please enter a name.")]
-    if not street:
+    if street_id is not None:
+        record_of_street = db.session.get(Street, street_id)
+        if record_of_street is None:
+            fields["street_id"] = [_("No such street.")]
+    elif not street:
         fields["street"] = [_("Please enter the street (街道).")]
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     if db.session.scalar(db.select(Community.id).where(Community.name == name)) is not None:
         message = _("A community with this name exists.")
         raise Conflict(message, {"name": [message]})
-    community = Community(name=name, street=street, district=district.strip())
+    if record_of_street is None:
+        record_of_street = db.session.scalar(db.select(Street).where(Street.name == street))
+    if record_of_street is None:
+        record_of_street = Street(name=street, district=district)
+        db.session.add(record_of_street)
+        db.session.flush()
+        record(actor, "street.created", record_of_street, name=street, district=district)
+    community = Community(
+        name=name, street=record_of_street.name, district=district, street_record=record_of_street
+    )
     db.session.add(community)
     db.session.flush()
-    record(actor, "community.created", community, name=name)
+    record(actor, "community.created", community, name=name, street_id=record_of_street.id)
     return community
 
 

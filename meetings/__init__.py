@@ -24,6 +24,8 @@ from meetings.minutes import api as minutes_api
 from meetings.minutes import views as minutes_views
 from meetings.notifications import api as notifications_api
 from meetings.notifications import views as notifications_views
+from meetings.organisation import api as organisation_api
+from meetings.organisation import views as organisation_views
 from meetings.polls import api as polls_api
 from meetings.polls import views as polls_views
 from meetings.projects import api as projects_api
@@ -89,6 +91,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(projects_views.bp)
     app.register_blueprint(polls_views.bp)
     app.register_blueprint(minutes_views.bp)
+    app.register_blueprint(organisation_views.bp)
     init_api(
         app,
         [
@@ -100,5 +103,6 @@ def init_blueprints(app: Flask) -> None:
             polls_api.bp,
             projects_api.bp,
             minutes_api.bp,
+            organisation_api.bp,
         ],
     )

@@ -100,21 +100,28 @@ def test_one_role_for_everyone_checked(english, login, make_meeting, make_member
     assert all(notifications_of(u) == [] for u in members)
 
 
-def test_a_checked_member_without_a_role_is_asked_for_one(
-    english, login, make_meeting, make_member, secretary
+def test_a_checked_member_without_a_role_is_invited_with_their_usual_role(
+    english, login, make_meeting, make_member, secretary, community
 ):
     meeting = make_meeting("draft")
     user = make_member("赵淑珍")
+    user.membership_in(community.id).standing_role = "owners_committee_rep"
+    db.session.flush()
     login(secretary)
-    rows = invite_rows(english.get(f"/meetings/{meeting.id}/attendees").get_data(as_text=True))
-    index = rows[user.display_name]
+    page = english.get(f"/meetings/{meeting.id}/attendees").get_data(as_text=True)
+    index = invite_rows(page)[user.display_name]
+    # the row's role is pre-filled with the standing role
+    assert re.search(
+        rf'<select[^>]*id="rows-{index}-role".*?<option selected value="owners_committee_rep">',
+        page,
+        re.S,
+    )
     response = english.post(
         f"/meetings/{meeting.id}/attendees",
         data={f"rows-{index}-user_id": str(user.id), f"rows-{index}-selected": "y"},
     )
-    assert response.status_code == 422
-    assert "Please choose a role for everyone checked." in response.get_data(as_text=True)
-    assert attendance_of(meeting, user) is None
+    assert response.status_code == 302
+    assert attendance_of(meeting, user).role == AttendeeRole.OWNERS_COMMITTEE_REP
 
 
 def test_voting_right_can_be_given_or_taken(in_request, make_meeting, secretary, attendee):

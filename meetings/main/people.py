@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, or_
 
-from auth.models import Membership, User
+from auth.models import Community, Membership, User
 from meetings.extensions import db
+from meetings.organisation import roles
 
 PICK_LIMIT = 20
 QUERY_MAX = 60
@@ -56,8 +57,28 @@ def members_matching(community_id: int, query: str | None, exclude=None) -> Sele
     """Active members of the community whose name, username or phone number
     contains the query (all of them, when it is empty), exact matches first,
     then by name. ``exclude``: user ids (a list, or a subquery) left out."""
+    return people_matching(_members(community_id), query, exclude)
+
+
+def _among(user_ids) -> Select:
+    """Active accounts among these ids (a subquery), or all active accounts."""
+    statement = db.select(User).where(User.is_active.is_(True))
+    if user_ids is not None:
+        statement = statement.where(User.id.in_(user_ids))
+    return statement
+
+
+def invitable_matching(community: Community, query: str | None, exclude=None) -> Select:
+    """``members_matching`` over those who may be invited to the community's
+    meetings: its members, its street office's staff, the members of the
+    units serving it (``roles.invitable_user_ids``)."""
+    return people_matching(_among(roles.invitable_user_ids(community)), query, exclude)
+
+
+def people_matching(statement: Select, query: str | None, exclude=None) -> Select:
+    """The people of ``statement`` (a select of users) whose name, username
+    or phone contains the query, exact matches first, then by name."""
     text = clean_text(query)
-    statement = _members(community_id)
     if exclude is not None:
         statement = statement.where(User.id.not_in(exclude))
     order = [User.display_name, User.id]
@@ -85,7 +106,31 @@ def find_members(
     community_id: int, query: str | None, limit: int = PICK_LIMIT
 ) -> tuple[list[User], bool]:
     """``members_matching``: at most ``limit``, and whether there were more."""
-    found = list(db.session.scalars(members_matching(community_id, query).limit(limit + 1)))
+    return _at_most(members_matching(community_id, query), limit)
+
+
+def find_invitable(
+    community: Community, query: str | None, exclude=None, limit: int = PICK_LIMIT
+) -> tuple[list[User], bool]:
+    """``invitable_matching``: at most ``limit``, and whether there were more."""
+    return _at_most(invitable_matching(community, query, exclude), limit)
+
+
+# Fewer characters find too many strangers: an account search needs this many.
+ACCOUNT_QUERY_MIN = 2
+
+
+def find_accounts(query: str | None, limit: int = PICK_LIMIT) -> tuple[list[User], bool]:
+    """Any active account whose name, username or phone contains the query
+    (at least ``ACCOUNT_QUERY_MIN`` characters): the picker of a person of
+    another community, a unit or the street office."""
+    if len(clean_text(query)) < ACCOUNT_QUERY_MIN:
+        return [], False
+    return _at_most(people_matching(_among(None), query), limit)
+
+
+def _at_most(statement: Select, limit: int) -> tuple[list[User], bool]:
+    found = list(db.session.scalars(statement.limit(limit + 1)))
     return found[:limit], len(found) > limit
 
 
@@ -110,10 +155,18 @@ def match_member(community_id: int, text: str | None) -> Match:
     """The active member of the community named by a typed username, phone
     number or full name. A username is unique and wins; a phone number or a
     name may be shared (a family's phone, two 王芳), which ``Match`` tells."""
+    return _match(_members(community_id), text)
+
+
+def match_account(text: str | None) -> Match:
+    """``match_member`` over every active account."""
+    return _match(_among(None), text)
+
+
+def _match(members: Select, text: str | None) -> Match:
     text = clean_text(text)
     if not text:
         return Match(text, [])
-    members = _members(community_id)
     by_username = db.session.scalar(members.where(func.lower(User.username) == text.lower()))
     if by_username is not None:
         return Match(text, [by_username])
@@ -125,8 +178,18 @@ def match_member(community_id: int, text: str | None) -> Match:
     return Match(text, list(db.session.scalars(statement)))
 
 
-def person_problem(match: Match, community_name: str) -> str:
-    """What to tell the secretary when a typed text names nobody, or several."""
+def person_problem(match: Match, community_name: str | None = None) -> str:
+    """What to tell the secretary when a typed text names nobody, or several
+    (in the community, or among all accounts without one)."""
+    if community_name is None:
+        if not match.candidates:
+            return _("Nobody has the username, phone number or name “%(text)s”.", text=match.text)
+        return _(
+            "Several people match “%(text)s”: %(names)s. "
+            "Please type the username of the one you mean.",
+            text=match.text,
+            names=match.named(),
+        )
     if not match.candidates:
         return _(
             "Nobody in %(community)s has the username, phone number or name “%(text)s”.",
@@ -140,6 +203,16 @@ def person_problem(match: Match, community_name: str) -> str:
         text=match.text,
         names=match.named(),
     )
+
+
+def picker_item(user: User, **more) -> dict:
+    """A person as the pickers' JSON gives them (``static/js/picker.js``)."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "phone_hint": phone_hint(user.phone),
+    } | more
 
 
 def phone_hint(phone: str | None) -> str | None:

@@ -41,6 +41,7 @@ from meetings.meeting.models import (
     Rsvp,
 )
 from meetings.meeting.permissions import (
+    can_view_meeting,
     is_insider,
     require_attendee_or_manager,
     require_manager,
@@ -143,12 +144,36 @@ class AttendanceSchema(BaseSchema):
 
 class AttendanceCreateSchema(BaseSchema):
     user_id = Id(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(ROLE_CODES))
+    role = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(ROLE_CODES),
+        metadata={
+            "description": "default: the person's standing role in the community; else "
+            "street_official for its street office's staff, property_rep for a property "
+            "company's member, resident_rep"
+        },
+    )
     may_vote = fields.Boolean(
         load_default=None,
         allow_none=True,
         metadata={"description": "default: every role but observer votes"},
     )
+
+
+class CopyAttendancesSchema(BaseSchema):
+    from_meeting_id = Id(required=True, metadata={"description": "a meeting of the same community"})
+
+
+class SkippedSchema(BaseSchema):
+    user_id = fields.Integer(attribute="user.id")
+    display_name = fields.String(attribute="user.display_name")
+    reason = fields.String(metadata={"enum": ["already_invited", "not_invitable"]})
+
+
+class CopyResultSchema(BaseSchema):
+    added = fields.List(fields.Nested(AttendanceSchema))
+    skipped = fields.List(fields.Nested(SkippedSchema))
 
 
 class AttendancePatchSchema(BaseSchema):
@@ -499,7 +524,8 @@ def remove_agenda_item(meeting_id: int, item_id: int):
 @bp.arguments(AttendanceCreateSchema)
 @bp.response(201, AttendanceSchema)
 def invite(data, meeting_id: int):
-    """Invite a member of the community with a role (the secretary)."""
+    """Invite a member of the community, of its street office's staff or of a
+    unit serving it (the secretary); without a role, their usual one."""
     actor = current_api_user()
     meeting = services.get_visible_meeting(actor, meeting_id)
     user = db.session.get(User, data["user_id"])
@@ -510,6 +536,25 @@ def invite(data, meeting_id: int):
         actor, meeting, [services.Invitation(user, data["role"], data["may_vote"])]
     )
     return attendance
+
+
+@bp.post("/meetings/<int:meeting_id>/attendances/copy")
+@bp.doc(**BEARER)
+@permission_required(_manager)
+@bp.arguments(CopyAttendancesSchema)
+@bp.response(201, CopyResultSchema)
+def copy_attendances(data, meeting_id: int):
+    """Invite the same people as an earlier meeting of the community, each
+    with the role and voting right they had then (the secretary). Those
+    already invited or no longer invitable are skipped."""
+    actor = current_api_user()
+    meeting = services.get_visible_meeting(actor, meeting_id, full=True)
+    source = db.session.get(Meeting, data["from_meeting_id"])
+    if source is None or not can_view_meeting(actor, source):
+        message = _("No such meeting.")
+        raise ValidationFailed(message, {"from_meeting_id": [message]})
+    added, skipped = services.copy_invitations(actor, meeting, source)
+    return {"added": added, "skipped": skipped}
 
 
 @bp.patch("/meetings/<int:meeting_id>/attendances/<int:user_id>")

@@ -250,12 +250,16 @@ class InviteForm(FlaskForm):
     )
     rows = FieldList(FormField(InviteRow), max_entries=100)
 
-    def fill(self, users: list[User]) -> None:
-        """One row per person of this page of the list, or, once posted, per
-        row posted; ``people`` are the users of the rows, by id."""
+    def fill(self, users: list[User], defaults: dict[int, str] | None = None) -> None:
+        """One row per person of this page of the list, its role pre-filled
+        with the person's usual one (``defaults``), or, once posted, per row
+        posted; ``people`` are the users of the rows, by id."""
+        defaults = defaults or {}
         if not self.is_submitted():
             for user in users:
-                self.rows.append_entry({"user_id": str(user.id), "role": ""})
+                self.rows.append_entry(
+                    {"user_id": str(user.id), "role": str(defaults.get(user.id, ""))}
+                )
         self.people = {str(user.id): user for user in users}
         # the roles translated once for all the rows, not once per row
         choices = [SelectChoice(c.value, str(c.label)) for c in role_choices(ROLE_BLANK)]
@@ -279,6 +283,29 @@ class MemberSearchForm(FlaskForm):
         validators=[Optional(), Length(max=QUERY_MAX)],
         description=_l("Part of a name, a username or a phone number."),
     )
+
+
+class CopyChoiceForm(FlaskForm):
+    """Choose an earlier meeting whose people to invite (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    from_meeting_id = SelectField(
+        _l("Invite the same people as"), coerce=int, validators=[DataRequired()]
+    )
+
+    def __init__(self, meetings, when, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.from_meeting_id.choices = [SelectChoice(0, _l("— choose a meeting —"))] + [
+            SelectChoice(m.id, f"{when(m)} · {m.title}") for m in meetings
+        ]
+
+
+class CopyConfirmForm(FlaskForm):
+    """Confirm the invitations of an earlier meeting's people."""
+
+    from_meeting_id = HiddenField()
 
 
 class AttendanceForm(FlaskForm):

@@ -5,14 +5,21 @@ the rules stay with the verbs that use them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy import union
+
 from auth import permissions
-from auth.models import Community, User
+from auth.models import Community, Membership, User
 from meetings.extensions import db
 from meetings.organisation.models import (
     Grid,
     GridMember,
     StreetStaff,
     Unit,
+    UnitKind,
     UnitMember,
     unit_community,
 )
@@ -95,4 +102,130 @@ def community_ids_of_streets(street_ids: set[int]) -> set[int]:
         return set()
     return set(
         db.session.scalars(db.select(Community.id).where(Community.street_id.in_(street_ids)))
+    )
+
+
+def is_street_staff(user: User | None, street_id: int) -> bool:
+    return street_id in street_ids_of(user)
+
+
+def served_community_ids(unit: Unit | int) -> set[int]:
+    unit_id = unit if isinstance(unit, int) else unit.id
+    return set(
+        db.session.scalars(
+            db.select(unit_community.c.community_id).where(unit_community.c.unit_id == unit_id)
+        )
+    )
+
+
+def invitable_user_ids(community: Community):
+    """A subquery of the ids of those who may be invited to the community's
+    meetings: its members, the staff of its street's office and the members
+    of the units serving it (active or not: the caller filters)."""
+    parts = [
+        db.select(Membership.user_id).where(Membership.community_id == community.id),
+        db.select(UnitMember.user_id)
+        .join(unit_community, unit_community.c.unit_id == UnitMember.unit_id)
+        .where(unit_community.c.community_id == community.id),
+    ]
+    if community.street_id is not None:
+        parts.append(
+            db.select(StreetStaff.user_id).where(StreetStaff.street_id == community.street_id)
+        )
+    return union(*parts)
+
+
+def places_in(community: Community, user_ids: Iterable[int]) -> dict[int, Places]:
+    """For each of these people, their places around the community (in three
+    queries, however many people): standing role in it, street staff of its
+    street, kinds of the units serving it they belong to."""
+    ids = set(user_ids)
+    places = {user_id: Places() for user_id in ids}
+    if not ids:
+        return places
+    for user_id, standing_role in db.session.execute(
+        db.select(Membership.user_id, Membership.standing_role).where(
+            Membership.community_id == community.id, Membership.user_id.in_(ids)
+        )
+    ):
+        places[user_id].member = True
+        places[user_id].standing_role = standing_role
+    if community.street_id is not None:
+        for user_id in db.session.scalars(
+            db.select(StreetStaff.user_id).where(
+                StreetStaff.street_id == community.street_id, StreetStaff.user_id.in_(ids)
+            )
+        ):
+            places[user_id].street_staff = True
+    for user_id, kind in db.session.execute(
+        db.select(UnitMember.user_id, Unit.kind)
+        .join(Unit, Unit.id == UnitMember.unit_id)
+        .join(unit_community, unit_community.c.unit_id == Unit.id)
+        .where(unit_community.c.community_id == community.id, UnitMember.user_id.in_(ids))
+    ):
+        places[user_id].unit_kinds.add(kind)
+    return places
+
+
+@dataclass
+class Places:
+    """Where one person sits around one community (``places_in``)."""
+
+    member: bool = False
+    standing_role: str | None = None
+    street_staff: bool = False
+    unit_kinds: set[UnitKind] = field(default_factory=set)
+
+    @property
+    def invitable(self) -> bool:
+        return self.member or self.street_staff or bool(self.unit_kinds)
+
+
+@dataclass(frozen=True)
+class Posts:
+    """Every post a person holds outside their memberships, read at once
+    (the menu asks on every page)."""
+
+    grid_ids: frozenset[int] = frozenset()
+    led_grid_ids: frozenset[int] = frozenset()
+    unit_ids: frozenset[int] = frozenset()
+    street_ids: frozenset[int] = frozenset()
+
+    @property
+    def works_in_a_grid(self) -> bool:
+        return bool(self.grid_ids)
+
+    @property
+    def takes_orders(self) -> bool:
+        """Orders may be dispatched to them: through a grid or a unit."""
+        return bool(self.grid_ids or self.unit_ids)
+
+
+def posts_of(user: User | None) -> Posts:
+    if not permissions.is_authenticated(user):
+        return Posts()
+    kind = sa.literal_column("'grid'")
+    rows = db.session.execute(
+        sa.union_all(
+            db.select(kind.label("kind"), GridMember.grid_id, GridMember.is_leader).where(
+                GridMember.user_id == user.id
+            ),
+            db.select(sa.literal_column("'unit'"), UnitMember.unit_id, sa.false()).where(
+                UnitMember.user_id == user.id
+            ),
+            db.select(sa.literal_column("'street'"), StreetStaff.street_id, sa.false()).where(
+                StreetStaff.user_id == user.id
+            ),
+        )
+    ).all()
+    found: dict[str, set[int]] = {"grid": set(), "led": set(), "unit": set(), "street": set()}
+    for place, place_id, leads in rows:
+        found[place].add(place_id)
+        if leads:
+            found["led"].add(place_id)
+    return Posts(
+        frozenset(found["grid"]),
+        frozenset(found["led"]),
+        frozenset(found["unit"]),
+        frozenset(found["street"]),
     )

@@ -7,12 +7,18 @@ from meetings.meeting.services.agenda import (
     update_agenda_item,
 )
 from meetings.meeting.services.attendance import (
+    CopyPlan,
     Invitation,
     Quorum,
+    Skipped,
     check_in_preview,
     check_in_with_token,
+    copy_invitations,
+    default_roles,
+    earlier_meetings,
     invite,
     mark_presence,
+    plan_copy,
     quorum,
     remove_attendance,
     set_rsvp,
@@ -51,8 +57,14 @@ from meetings.meeting.services.topics import candidate_topics, find_topics, topi
 
 __all__ = [
     "EDITABLE",
+    "CopyPlan",
     "Invitation",
     "Quorum",
+    "Skipped",
+    "copy_invitations",
+    "default_roles",
+    "earlier_meetings",
+    "plan_copy",
     "add_agenda_item",
     "as_local",
     "as_utc",

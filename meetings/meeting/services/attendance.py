@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from auth import permissions
-from auth.models import User
+from auth.models import Community, User
 from meetings.audit.services import record
 from meetings.dbtypes import utcnow
 from meetings.errors import Conflict, NotAllowed, ValidationFailed
@@ -31,6 +32,8 @@ from meetings.meeting.permissions import (
 )
 from meetings.meeting.services.common import get_meeting, require_status
 from meetings.meeting.services.meetings import send_invitation
+from meetings.organisation import roles
+from meetings.organisation.models import UnitKind
 
 # Invitations can be made until the meeting ends (walk-ins are invited at the door).
 INVITING_STATUSES = {MeetingStatus.DRAFT, MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS}
@@ -42,7 +45,7 @@ RSVP_STATUSES = {MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS}
 @dataclass(frozen=True)
 class Invitation:
     user: User
-    role: AttendeeRole | str
+    role: AttendeeRole | str | None = None  # None: the person's usual role (``default_roles``)
     may_vote: bool | None = None  # None: every role but observer votes
 
 
@@ -51,12 +54,47 @@ def _role_or_error(role: AttendeeRole | str) -> AttendeeRole:
         return AttendeeRole(role)
     except ValueError:
         message = _("Please choose a role.")
-        raise ValidationFailed(message, {"role": [message]})
+        raise ValidationFailed(message, {"role": [message]}) from None
+
+
+def default_role(places: roles.Places) -> AttendeeRole:
+    """The role an invitation pre-fills: the standing role in the community;
+    else street official for the street office's staff, property
+    representative for a property company's member; else resident
+    representative."""
+    if places.standing_role:
+        try:
+            return AttendeeRole(places.standing_role)
+        except ValueError:
+            pass
+    if places.street_staff:
+        return AttendeeRole.STREET_OFFICIAL
+    if UnitKind.PROPERTY_COMPANY in places.unit_kinds:
+        return AttendeeRole.PROPERTY_REP
+    return AttendeeRole.RESIDENT_REP
+
+
+def default_roles(community: Community, user_ids: Iterable[int]) -> dict[int, AttendeeRole]:
+    """``default_role`` of each of these people in the community (three queries)."""
+    return {
+        user_id: default_role(places)
+        for user_id, places in roles.places_in(community, user_ids).items()
+    }
+
+
+def _not_invitable(user: User, community: Community) -> str:
+    return _(
+        "%(name)s is not a member of %(community)s, of its street office or of a unit serving it.",
+        name=user.display_name,
+        community=community.name,
+    )
 
 
 def invite(actor: User, meeting: Meeting, invitations: Iterable[Invitation]) -> list[Attendance]:
-    """Invite members of the community, each with a role. Invitees of an
-    announced meeting are told at once; those of a draft when it is scheduled."""
+    """Invite people, each with a role: members of the community, the staff
+    of its street's office, members of the units serving it. Without a role,
+    their usual one (``default_role``). Invitees of an announced meeting are
+    told at once; those of a draft when it is scheduled."""
     require_manager(actor, meeting)
     require_status(
         meeting,
@@ -68,19 +106,19 @@ def invite(actor: User, meeting: Meeting, invitations: Iterable[Invitation]) -> 
         message = _("Please choose at least one person.")
         raise ValidationFailed(message, {"user_id": [message]})
     already = {a.user_id for a in meeting.attendances}
+    community = meeting.community
+    places = roles.places_in(community, [i.user.id for i in invitations])
     problems: list[str] = []
-    roles: list[AttendeeRole] = []
+    chosen: list[AttendeeRole] = []
     for invitation in invitations:
-        roles.append(_role_or_error(invitation.role))
         user = invitation.user
-        if user.membership_in(meeting.community_id) is None or not user.is_active:
-            problems.append(
-                _(
-                    "%(name)s is not a member of %(community)s.",
-                    name=user.display_name,
-                    community=meeting.community.name,
-                )
-            )
+        place = places[user.id]
+        if invitation.role is None or invitation.role == "":
+            chosen.append(default_role(place))
+        else:
+            chosen.append(_role_or_error(invitation.role))
+        if not place.invitable or not user.is_active:
+            problems.append(_not_invitable(user, community))
     if problems:
         raise ValidationFailed(problems[0], {"user_id": problems})
     duplicates = [i.user for i in invitations if i.user.id in already]
@@ -91,7 +129,7 @@ def invite(actor: User, meeting: Meeting, invitations: Iterable[Invitation]) -> 
 
     attendances = []
     announced = meeting.status != MeetingStatus.DRAFT
-    for invitation, role in zip(invitations, roles, strict=True):
+    for invitation, role in zip(invitations, chosen, strict=True):
         may_vote = role.votes_by_default if invitation.may_vote is None else invitation.may_vote
         attendance = Attendance(
             meeting=meeting,
@@ -119,6 +157,97 @@ def invite(actor: User, meeting: Meeting, invitations: Iterable[Invitation]) -> 
             send_invitation(attendance)
     db.session.flush()
     return attendances
+
+
+# --- the same people as an earlier meeting ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Skipped:
+    user: User
+    reason: str  # "already_invited" | "not_invitable"
+
+
+@dataclass
+class CopyPlan:
+    """Who an earlier meeting's invitations would add (with the role they had
+    then) and who would be left out, and why."""
+
+    source: Meeting
+    invitations: list[Invitation]
+    skipped: list[Skipped]
+
+
+def earlier_meetings(meeting: Meeting, limit: int = 20) -> list[Meeting]:
+    """The community's other meetings that invited someone, latest first: the
+    choice of "invite the same people as"."""
+    has_attendees = db.select(Attendance.id).where(Attendance.meeting_id == Meeting.id).exists()
+    return list(
+        db.session.scalars(
+            db.select(Meeting)
+            .where(
+                Meeting.community_id == meeting.community_id,
+                Meeting.id != meeting.id,
+                has_attendees,
+            )
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def plan_copy(actor: User, meeting: Meeting, source: Meeting) -> CopyPlan:
+    """What ``copy_invitations`` would do, without doing it (the page that
+    asks to confirm)."""
+    require_manager(actor, meeting)
+    if source.community_id != meeting.community_id or source.id == meeting.id:
+        message = _("Please choose an earlier meeting of the same community.")
+        raise ValidationFailed(message, {"from_meeting_id": [message]})
+    already = {a.user_id for a in meeting.attendances}
+    earlier = db.session.scalars(
+        db.select(Attendance)
+        .where(Attendance.meeting_id == source.id)
+        .order_by(Attendance.id)
+        .options(selectinload(Attendance.user))
+    ).all()
+    places = roles.places_in(meeting.community, [a.user_id for a in earlier])
+    invitations, skipped = [], []
+    for attendance in earlier:
+        user = attendance.user
+        if user.id in already:
+            skipped.append(Skipped(user, "already_invited"))
+        elif not user.is_active or not places[user.id].invitable:
+            skipped.append(Skipped(user, "not_invitable"))
+        else:
+            invitations.append(Invitation(user, attendance.role, attendance.may_vote))
+    return CopyPlan(source, invitations, skipped)
+
+
+def copy_invitations(
+    actor: User, meeting: Meeting, source: Meeting
+) -> tuple[list[Attendance], list[Skipped]]:
+    """Invite the people of an earlier meeting of the community, each with
+    the role and voting right they had then; those already invited, or no
+    longer a member, street staff or unit member of the community, are
+    skipped."""
+    require_manager(actor, meeting)
+    require_status(
+        meeting,
+        INVITING_STATUSES,
+        _("Invitations can be made only until the meeting has ended."),
+    )
+    plan = plan_copy(actor, meeting, source)
+    added = invite(actor, meeting, plan.invitations) if plan.invitations else []
+    if added:
+        record(
+            actor,
+            "attendance.copied",
+            meeting,
+            from_meeting_id=source.id,
+            added=[a.user_id for a in added],
+            skipped=[s.user.id for s in plan.skipped],
+        )
+    return added, plan.skipped
 
 
 def update_attendance(

@@ -14,7 +14,7 @@ from auth import permissions
 from auth.models import Community, User
 from meetings.dbtypes import utcnow
 from meetings.extensions import db
-from meetings.main.people import members_matching
+from meetings.main.people import invitable_matching
 from meetings.meeting.models import PUBLIC_STATUSES, Attendance, Meeting, MeetingStatus
 from meetings.meeting.services.topics import LIVE_STATUSES
 
@@ -163,10 +163,12 @@ INVITE_PAGE = 20
 def invitable_members(
     meeting: Meeting, query: str | None = None, page: int = 1, per_page: int = INVITE_PAGE
 ) -> Pagination:
-    """A page of the community's active members not invited yet whose name,
-    username or phone contains ``query``, for the invitation list."""
+    """A page of those who may be invited and are not yet (the community's
+    active members, its street office's staff, the members of the units
+    serving it) whose name, username or phone contains ``query``, for the
+    invitation list."""
     invited = db.select(Attendance.user_id).where(Attendance.meeting_id == meeting.id)
-    statement = members_matching(meeting.community_id, query, exclude=invited).options(
+    statement = invitable_matching(meeting.community, query, exclude=invited).options(
         selectinload(User.memberships)
     )
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)

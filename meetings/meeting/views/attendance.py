@@ -16,12 +16,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from meetings.errors import DomainError, NotAllowed, ValidationFailed
+from meetings.dbtypes import database_id
+from meetings.errors import DomainError, NotAllowed
 from meetings.main.paging import page_arg
 from meetings.meeting import checkin, services
 from meetings.meeting.forms import (
     AttendanceForm,
     ConfirmForm,
+    CopyChoiceForm,
+    CopyConfirmForm,
     InviteForm,
     MemberSearchForm,
     PresenceForm,
@@ -43,6 +46,9 @@ def _render_attendees(
         form=form,
         search=search,
         page=page,
+        copy_form=CopyChoiceForm(
+            services.earlier_meetings(meeting), services.format_when, formdata=None
+        ),
         attendees=by_role(meeting.attendances),
         quorum=services.quorum(meeting),
         # translated once, not once per attendee
@@ -53,8 +59,10 @@ def _render_attendees(
 @bp.route("/meetings/<int:meeting_id>/attendees", methods=["GET", "POST"])
 @login_required
 def attendees(meeting_id: int):
-    """The invited, and a page of the members not invited yet (found by
-    ``?q=``, a name, username or phone) to check and invite."""
+    """The invited, and a page of those who may be invited and are not yet
+    (members, the street office's staff, members of units serving the
+    community; found by ``?q=``, a name, username or phone) to check and
+    invite, each with their usual role pre-filled."""
     meeting = managed_meeting(meeting_id, full=True)
     search = MemberSearchForm(formdata=request.args)
     query = search.q.data if search.validate() else None
@@ -65,13 +73,13 @@ def attendees(meeting_id: int):
         form.fill(services.users_by_ids(form.posted_user_ids()))
     else:
         page = services.invitable_members(meeting, query, page_arg())
-        form.fill(page.items)
+        form.fill(
+            page.items,
+            services.default_roles(meeting.community, [user.id for user in page.items]),
+        )
     if form.validate_on_submit():
         invitations = _invitations_from(form)
         try:
-            if invitations is None:
-                message = _("Please choose a role for everyone checked.")
-                raise ValidationFailed(message, {"role_for_all": [message]})
             services.invite(current_user, meeting, invitations)
         except DomainError as error:
             refused(error, form)
@@ -82,8 +90,8 @@ def attendees(meeting_id: int):
     return _render_attendees(meeting, form, search, page, status_of(form))
 
 
-def _invitations_from(form: InviteForm) -> list[services.Invitation] | None:
-    """The checked rows with their roles; None when a checked row has no role."""
+def _invitations_from(form: InviteForm) -> list[services.Invitation]:
+    """The checked rows with their roles (none: the person's usual role)."""
     invitations = []
     for row in form.rows:
         if not row.selected.data:
@@ -91,11 +99,36 @@ def _invitations_from(form: InviteForm) -> list[services.Invitation] | None:
         user = form.people.get(row.user_id.data or "")
         if user is None:
             continue
-        role = form.role_for_all.data or row.role.data
-        if not role:
-            return None
+        role = form.role_for_all.data or row.role.data or None
         invitations.append(services.Invitation(user=user, role=role))
     return invitations
+
+
+@bp.route("/meetings/<int:meeting_id>/attendees/copy", methods=["GET", "POST"])
+@login_required
+def copy_attendees(meeting_id: int):
+    """Invite the same people as an earlier meeting: the page lists who will
+    be added (with the role they had then) and who not, and asks to confirm."""
+    meeting = managed_meeting(meeting_id, full=True)
+    source_id = request.values.get("from_meeting_id", 0, type=database_id)
+    if not source_id:
+        flash(_("Please choose an earlier meeting."), "error")
+        return redirect(url_for("meeting.attendees", meeting_id=meeting.id, _anchor="copy"))
+    source = services.get_visible_meeting(current_user, source_id)
+    form = CopyConfirmForm(from_meeting_id=source.id)
+    try:
+        if form.validate_on_submit():
+            added, skipped = services.copy_invitations(current_user, meeting, source)
+            flash(
+                _("%(n)d invited, %(m)d left out.", n=len(added), m=len(skipped)),
+                "success" if added else "info",
+            )
+            return redirect(url_for("meeting.attendees", meeting_id=meeting.id))
+        plan = services.plan_copy(current_user, meeting, source)
+    except DomainError as error:
+        refused(error)
+        return redirect(url_for("meeting.attendees", meeting_id=meeting.id))
+    return render_template("meeting/attendees_copy.html", meeting=meeting, plan=plan, form=form)
 
 
 @bp.post("/meetings/<int:meeting_id>/attendees/<int:user_id>")
