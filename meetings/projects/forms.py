@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -25,20 +26,75 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from meetings.dbtypes import database_id
 from meetings.polls.models import Poll
 from meetings.projects import services
-from meetings.projects.models import Decision, Project
+from meetings.projects.models import Decision, Project, ProjectStatus
 from meetings.projects.services import ProjectSpec, ResolutionSpec
+from meetings.projects.services.responsible import match_eligible, person_problem
+
+PERSON_HELP = _l(
+    "Type a name, username or phone number: a member of the community, of its street "
+    "office or of a unit serving it."
+)
+
+
+class ResponsibleFields:
+    """A chosen unit (``responsible_unit_id``) and a typed person
+    (``responsible_person``), read against the project's community."""
+
+    community = None
+    responsible_user = None
+
+    def set_units(self, units) -> None:
+        self.responsible_unit_id.choices = [SelectChoice(0, _l("— no unit with accounts —"))] + [
+            SelectChoice(unit.id, unit.name) for unit in units
+        ]
+
+    def validate_responsible_person(self, field) -> None:
+        self.responsible_user = None
+        if not (field.data or "").strip():
+            return
+        match = match_eligible(self.community, field.data)
+        if match.user is None:
+            raise ValidationError(person_problem(match))
+        self.responsible_user = match.user
+
+
+def _unit_field():
+    return SelectField(
+        _l("Responsible unit with accounts (optional)"),
+        coerce=database_id,
+        validate_choice=False,
+        description=_l("Its members see the project under “My tasks” and report its progress."),
+    )
+
+
+def _person_field():
+    return StringField(
+        _l("Responsible person (optional)"),
+        description=PERSON_HELP,
+        render_kw={"autocomplete": "off"},
+    )
+
 
 # The services' field names → the resolution form's fields.
 RESOLUTION_FIELDS = {
     "project": "project_mode",
     "project.title": "project_title",
     "project.responsible_unit": "responsible_unit",
+    "project.responsible_unit_id": "responsible_unit_id",
+    "project.responsible_user_id": "responsible_person",
     "project.due_date": "due_date",
     "project.budget": "budget",
     "project.description": "project_description",
 }
 # The services' field names → the progress form's fields.
 UPDATE_FIELDS = {"progress_percent": "percent"}
+# … the project form's, and the condition form's.
+PROJECT_FIELDS = {"responsible_user_id": "responsible_person"}
+CONDITION_FIELDS = {
+    "assignee": "assignee_kind",
+    "assignee.user_id": "person",
+    "assignee.unit_id": "unit_id",
+}
 
 PERCENT_MESSAGE = _l("A percentage from 0 to 100.")
 
@@ -59,7 +115,7 @@ class ResolutionWordingForm(FlaskForm):
     )
 
 
-class ResolutionForm(ResolutionWordingForm):
+class ResolutionForm(ResponsibleFields, ResolutionWordingForm):
     agenda_item_id = SelectField(_l("Agenda item"), coerce=database_id, validate_choice=False)
     poll_id = SelectField(
         _l("The poll it follows"),
@@ -91,9 +147,11 @@ class ResolutionForm(ResolutionWordingForm):
     )
     responsible_unit = StringField(
         _l("Responsible unit"),
-        description=_l("物业, 街道, 社区 or a department"),
+        description=_l("物业, 街道, 社区 or a department; a chosen unit's name when left empty"),
         render_kw={"list": "responsible-units", "autocomplete": "off"},
     )
+    responsible_unit_id = _unit_field()
+    responsible_person = _person_field()
     due_date = DateField(_l("Due date"), validators=[Optional()])
     budget = StringField(
         _l("Budget in yuan (optional)"),
@@ -105,8 +163,19 @@ class ResolutionForm(ResolutionWordingForm):
     )
     project_id = SelectField(_l("Existing project"), coerce=database_id, validate_choice=False)
 
-    def __init__(self, items, polls: list[Poll], projects: list[Project], *args, **kwargs):
+    def __init__(
+        self,
+        items,
+        polls: list[Poll],
+        projects: list[Project],
+        community=None,
+        units=(),
+        *args,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        self.community = community
+        self.set_units(units)
         self.agenda_item_id.choices = [SelectChoice(0, _l("— not tied to one item —"))] + [
             SelectChoice(item.id, f"{item.position}. {item.title}") for item in items
         ]
@@ -122,6 +191,10 @@ class ResolutionForm(ResolutionWordingForm):
         if self.project_mode.data == "existing" and not field.data:
             raise ValidationError(_l("Please choose the project."))
 
+    def validate_responsible_person(self, field) -> None:
+        if self.project_mode.data == "new":
+            super().validate_responsible_person(field)
+
     def spec(self) -> ResolutionSpec:
         project = None
         if self.project_mode.data == "new":
@@ -131,6 +204,8 @@ class ResolutionForm(ResolutionWordingForm):
                 due_date=self.due_date.data,
                 budget=self.budget.data or None,
                 description=self.project_description.data or "",
+                responsible_unit_id=self.responsible_unit_id.data or None,
+                responsible_user_id=self.responsible_user.id if self.responsible_user else None,
             )
         return ResolutionSpec(
             text=self.text.data or "",
@@ -169,11 +244,19 @@ class ProgressForm(FlaskForm):
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
     )
 
-    def __init__(self, project: Project, *args, **kwargs):
+    def __init__(self, project: Project, *args, may_complete: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.status.choices = [
             SelectChoice("", _l("No change: %(status)s", status=project.status.label))
-        ] + [SelectChoice(status.value, status.label) for status in project.next_statuses]
+        ] + [
+            SelectChoice(status.value, status.label)
+            for status in project.next_statuses
+            if may_complete or status != ProjectStatus.COMPLETED
+        ]
+        if not may_complete:
+            self.percent.description = _l(
+                "At 100%%, the secretary is asked to confirm the completion.", percent=100
+            )
         if not self.is_submitted():
             self.percent.data = project.progress_percent
             self.on_date.data = services.today()
@@ -196,3 +279,116 @@ class RatingForm(FlaskForm):
         validators=[InputRequired(message=_l("Please choose a score from 1 to 5."))],
     )
     comment = TextAreaField(_l("Comment (optional)"), render_kw={"rows": 3})
+
+
+class ConfirmCompletionForm(FlaskForm):
+    note = TextAreaField(
+        _l("Acceptance note (optional)"),
+        description=_l("e.g. 已现场验收，质量合格。"),
+        render_kw={"rows": 2},
+    )
+
+
+class ProjectForm(ResponsibleFields, FlaskForm):
+    """The secretary edits a project: what it is, who answers for it, when it is due."""
+
+    title = StringField(_l("Title"))
+    responsible_unit = StringField(
+        _l("Responsible unit"),
+        description=_l("物业, 街道, 社区 or a department; a chosen unit's name when left empty"),
+        render_kw={"list": "responsible-units", "autocomplete": "off"},
+    )
+    responsible_unit_id = _unit_field()
+    responsible_person = _person_field()
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    budget = StringField(
+        _l("Budget in yuan (optional)"),
+        description=_l("e.g. 86000 or 12500.50"),
+        render_kw={"inputmode": "decimal"},
+    )
+    description = TextAreaField(_l("Description (optional)"), render_kw={"rows": 3})
+
+    def __init__(self, project: Project, units, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.community = project.community
+        self.set_units(units)
+        if not self.is_submitted():
+            self.title.data = project.title
+            self.responsible_unit.data = project.responsible_unit
+            self.responsible_unit_id.data = project.responsible_unit_id or 0
+            user = project.responsible_user
+            self.responsible_person.data = user.username if user else ""
+            self.due_date.data = project.due_date
+            self.budget.data = "" if project.budget is None else str(project.budget)
+            self.description.data = project.description
+
+    def changes(self) -> services.ProjectChanges:
+        return services.ProjectChanges(
+            title=self.title.data or "",
+            description=self.description.data or "",
+            responsible_unit=self.responsible_unit.data or "",
+            responsible_unit_id=self.responsible_unit_id.data or 0,
+            responsible_user_id=self.responsible_user.id if self.responsible_user else 0,
+            due_date=self.due_date.data,
+            budget=self.budget.data or None,
+        )
+
+
+class ConditionForm(FlaskForm):
+    """The secretary makes a condition a task: what, who (a person or a unit), by when."""
+
+    text = TextAreaField(
+        _l("The condition"),
+        description=_l("e.g. 音量由专人控制；播放时段8:00–20:00"),
+        render_kw={"rows": 2},
+    )
+    assignee_kind = RadioField(
+        _l("Who sees to it"),
+        choices=[
+            SelectChoice("person", _l("A person")),
+            SelectChoice("unit", _l("A unit")),
+        ],
+        default="person",
+    )
+    person = StringField(
+        _l("The person"), description=PERSON_HELP, render_kw={"autocomplete": "off"}
+    )
+    unit_id = SelectField(_l("The unit"), coerce=database_id, validate_choice=False)
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+
+    def __init__(self, community, units, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.community = community
+        self.assignee = None
+        self.unit_id.choices = [SelectChoice(0, _l("— choose —"))] + [
+            SelectChoice(unit.id, unit.name) for unit in units
+        ]
+
+    def validate_person(self, field) -> None:
+        if self.assignee_kind.data != "person":
+            return
+        if not (field.data or "").strip():
+            raise ValidationError(_l("Please name the person."))
+        match = match_eligible(self.community, field.data)
+        if match.user is None:
+            raise ValidationError(person_problem(match))
+        self.assignee = match.user
+
+    def validate_unit_id(self, field) -> None:
+        if self.assignee_kind.data == "unit" and not field.data:
+            raise ValidationError(_l("Please choose the unit."))
+
+    def assignee_ids(self) -> tuple[int | None, int | None]:
+        if self.assignee_kind.data == "unit":
+            return None, self.unit_id.data or None
+        return (self.assignee.id if self.assignee else None), None
+
+
+class ConditionDoneForm(FlaskForm):
+    # the page to go back to (my tasks), a path on this site
+    next = HiddenField()
+    note = TextAreaField(
+        _l("Note (optional)"),
+        description=_l("What was done, e.g. 已指定专人管理音量。"),
+        render_kw={"rows": 2},
+    )

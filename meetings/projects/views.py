@@ -8,7 +8,17 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,14 +27,21 @@ from auth.models import Community
 from meetings.errors import Conflict, DomainError
 from meetings.extensions import db
 from meetings.main.paging import page_arg
+from meetings.main.people import phone_hint
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import Meeting
 from meetings.meeting.permissions import require_manager
 from meetings.projects import services, uploads
 from meetings.projects.forms import (
+    CONDITION_FIELDS,
+    PROJECT_FIELDS,
     RESOLUTION_FIELDS,
     UPDATE_FIELDS,
+    ConditionDoneForm,
+    ConditionForm,
+    ConfirmCompletionForm,
     ProgressForm,
+    ProjectForm,
     RatingForm,
     ResolutionForm,
     ResolutionWordingForm,
@@ -32,7 +49,7 @@ from meetings.projects.forms import (
 from meetings.projects.models import Project, ProjectStatus, Resolution
 from meetings.requests import services as request_services
 from meetings.requests.models import ResidentRequest
-from meetings.web import refused
+from meetings.web import refused, safe_next
 
 bp = Blueprint("projects", __name__)
 
@@ -53,6 +70,8 @@ class MeetingOutcome:
     visible: bool
     resolutions: list[Resolution]
     can_record: bool
+    # may add conditions as tasks (the community's secretary)
+    can_assign: bool = False
 
 
 @bp.app_template_global()
@@ -64,7 +83,13 @@ def meeting_outcome(meeting: Meeting) -> MeetingOutcome:
         True,
         services.resolutions_of(meeting),
         services.can_record_resolution(current_user, meeting),
+        permissions.can_manage(current_user, meeting.community),
     )
+
+
+@bp.app_template_global()
+def condition_overdue(condition) -> bool:
+    return services.is_condition_overdue(condition)
 
 
 @bp.app_template_global()
@@ -100,10 +125,15 @@ def _render_show(
     update_form: ProgressForm | None = None,
     rating_form: RatingForm | None = None,
     status: int = 200,
+    confirm_form: ConfirmCompletionForm | None = None,
 ):
     can_manage = services.can_manage_project(current_user, project)
-    if update_form is None and can_manage and not project.is_completed:
-        update_form = ProgressForm(project)
+    can_report = services.can_report_progress(current_user, project)
+    if update_form is None and can_report and not project.is_completed:
+        update_form = ProgressForm(project, may_complete=can_manage)
+    awaiting = services.awaits_confirmation(project)
+    if confirm_form is None and can_manage and awaiting:
+        confirm_form = ConfirmCompletionForm()
     if rating_form is None and services.can_rate(current_user, project):
         rating_form = RatingForm()
     card = services.cards_for([project])[0]
@@ -114,6 +144,14 @@ def _render_show(
         updates=services.updates_of(project),
         ratings=services.ratings_of(project) if project.is_completed else [],
         can_manage=can_manage,
+        is_responsible=services.is_responsible(current_user, project),
+        awaiting=awaiting,
+        confirm_form=confirm_form,
+        conditions=[
+            condition
+            for resolution in project.resolutions
+            for condition in resolution.condition_tasks
+        ],
         update_form=update_form,
         rating_form=rating_form,
         is_member=permissions.is_member(current_user, project.community),
@@ -134,8 +172,8 @@ def show(project_id: int):
 @login_required
 def add_update(project_id: int):
     project = services.get_project(project_id)
-    services.require_project_manager(current_user, project)
-    form = ProgressForm(project)
+    services.require_progress_reporter(current_user, project)
+    form = ProgressForm(project, may_complete=services.can_manage_project(current_user, project))
     if not form.validate_on_submit():
         return _render_show(project, update_form=form, status=_status_of(form))
     try:
@@ -154,9 +192,85 @@ def add_update(project_id: int):
         return _render_show(project, update_form=form, status=error.status)
     if update.status == ProjectStatus.COMPLETED:
         flash(_("The project is completed. Residents can now rate it."), "success")
+    elif services.awaits_confirmation(project) and not services.can_manage_project(
+        current_user, project
+    ):
+        flash(
+            _("Progress recorded: 100%%. The secretary is asked to confirm the completion."),
+            "success",
+        )
     else:
         flash(_("Progress recorded: %(percent)d%%.", percent=update.percent), "success")
     return redirect(url_for("projects.show", project_id=project.id, _anchor="updates"))
+
+
+@bp.post("/projects/<int:project_id>/complete")
+@login_required
+def confirm_completion(project_id: int):
+    """The secretary confirms the completion, after the work is reported done."""
+    project = services.get_project(project_id)
+    services.require_project_manager(current_user, project)
+    form = ConfirmCompletionForm()
+    if not form.validate_on_submit():
+        return _render_show(project, confirm_form=form, status=_status_of(form))
+    try:
+        services.confirm_completion(current_user, project, form.note.data)
+    except DomainError as error:
+        refused(error, form)
+        return _render_show(project, confirm_form=form, status=error.status)
+    flash(_("The project is completed. Residents can now rate it."), "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+@bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(project_id: int):
+    """The secretary edits a project and names who answers for it."""
+    project = services.get_project(project_id)
+    services.require_project_manager(current_user, project)
+    form = ProjectForm(project, services.units_serving(project.community))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.edit_project(current_user, project, form.changes())
+        except DomainError as error:
+            refused(error, form, PROJECT_FIELDS)
+            status = error.status
+        else:
+            flash(_("The project is saved."), "success")
+            return redirect(url_for("projects.show", project_id=project.id))
+    elif form.is_submitted():
+        status = _status_of(form)
+    return render_template(
+        "projects/project_form.html",
+        project=project,
+        form=form,
+        units=services.RESPONSIBLE_UNITS,
+    ), status
+
+
+@bp.get("/communities/<int:community_id>/responsible-people")
+@login_required
+def responsible_people(community_id: int):
+    """The responsible-person picker's search (``static/js/picker.js``): the
+    community's members, its street office's staff and the members of the
+    units serving it; for those who run the community."""
+    community = db.get_or_404(Community, community_id)
+    if not permissions.can_manage(current_user, community):
+        abort(403)
+    found, more = services.find_eligible(community, request.args.get("q"))
+    return jsonify(
+        items=[
+            {
+                "id": user.id,
+                "username": user.username,
+                "display_name": user.display_name,
+                "phone_hint": phone_hint(user.phone),
+            }
+            for user in found
+        ],
+        more=more,
+    )
 
 
 @bp.post("/projects/<int:project_id>/ratings")
@@ -219,6 +333,8 @@ def new_resolution(meeting_id: int):
         meeting.agenda_items,
         services.closed_polls(meeting),
         services.open_projects(meeting.community),
+        meeting.community,
+        services.units_serving(meeting.community),
     )
     if request.method == "GET":
         form.poll_id.data = request.args.get("poll_id", 0, type=int)
@@ -282,3 +398,103 @@ def correct_resolution(resolution_id: int):
         form=form,
         can_correct=services.can_record_resolution(current_user, meeting),
     ), status
+
+
+# --- conditions as tasks, my tasks ----------------------------------------------------
+
+
+@bp.route("/resolutions/<int:resolution_id>/conditions/new", methods=["GET", "POST"])
+@login_required
+def new_condition(resolution_id: int):
+    """The secretary makes a condition of the resolution a task."""
+    resolution = services.get_resolution(resolution_id)
+    services.require_condition_manager(current_user, resolution)
+    community = resolution.meeting.community
+    form = ConditionForm(community, services.units_serving(community))
+    status = 200
+    if form.validate_on_submit():
+        user_id, unit_id = form.assignee_ids()
+        try:
+            services.add_condition(
+                current_user,
+                resolution,
+                form.text.data,
+                form.due_date.data,
+                assignee_user_id=user_id,
+                assignee_unit_id=unit_id,
+            )
+        except DomainError as error:
+            refused(error, form, CONDITION_FIELDS)
+            status = error.status
+        else:
+            flash(_("The condition is assigned."), "success")
+            if resolution.project_id:
+                return redirect(
+                    url_for("projects.show", project_id=resolution.project_id, _anchor="tasks")
+                )
+            return redirect(
+                url_for("meeting.show", meeting_id=resolution.meeting_id, _anchor="resolutions")
+            )
+    elif form.is_submitted():
+        status = _status_of(form)
+    return render_template(
+        "projects/condition_form.html",
+        resolution=resolution,
+        community=community,
+        form=form,
+    ), status
+
+
+def _render_condition(condition, form: ConditionDoneForm | None = None, status: int = 200):
+    if form is None and not condition.is_done and services.can_mark_done(current_user, condition):
+        form = ConditionDoneForm()
+    return render_template(
+        "projects/condition.html",
+        condition=condition,
+        resolution=condition.resolution,
+        form=form,
+        is_assignee=services.is_assignee(current_user, condition),
+        overdue=services.is_condition_overdue(condition),
+    ), status
+
+
+@bp.get("/conditions/<int:condition_id>")
+@login_required
+def condition(condition_id: int):
+    """A condition as a task: what, who, by when, done or not; the assignee's
+    "mark done" form."""
+    found = services.get_condition(condition_id)
+    services.require_condition_viewer(current_user, found)
+    return _render_condition(found)
+
+
+@bp.post("/conditions/<int:condition_id>/done")
+@login_required
+def condition_done(condition_id: int):
+    found = services.get_condition(condition_id)
+    services.require_condition_assignee(current_user, found)
+    form = ConditionDoneForm()
+    if not form.validate_on_submit():
+        return _render_condition(found, form, _status_of(form))
+    try:
+        services.mark_condition_done(current_user, found, form.note.data)
+    except DomainError as error:
+        refused(error, form)
+        return _render_condition(found, form, error.status)
+    flash(_("The condition is marked done. The secretary is told."), "success")
+    back = safe_next(form.next.data)
+    return redirect(back or url_for("projects.condition", condition_id=found.id))
+
+
+@bp.get("/my/tasks")
+@login_required
+def my_tasks():
+    """The projects and conditions I, or one of my units, answer for: open
+    ones first, the overdue flagged, each linking to where I act."""
+    return render_template(
+        "projects/my_tasks.html",
+        tasks=services.my_tasks(current_user, page_arg(), MY_TASKS_PAGE),
+    )
+
+
+MY_TASKS_PAGE = 20

@@ -101,13 +101,14 @@ def get_update(update_id: int) -> ProjectUpdate:
 
 
 def can_manage_project(user: User | None, project: Project) -> bool:
-    """The community's secretary (or an administrator) reports progress."""
+    """The community's secretary (or an administrator): edits the project,
+    names who answers for it and confirms its completion."""
     return permissions.can_manage(user, project.community)
 
 
 def require_project_manager(user: User | None, project: Project) -> None:
     if not can_manage_project(user, project):
-        raise NotAllowed(_("Only the community's secretary may report progress."))
+        raise NotAllowed(_("Only the community's secretary may manage this project."))
 
 
 def require_resident(user: User | None, project: Project) -> None:

@@ -31,6 +31,7 @@ from meetings.projects.services.common import (
     _invalid,
     can_manage_project,
     link_to,
+    require_project_manager,
     today,
 )
 from meetings.projects.services.responsible import require_progress_reporter, secretaries_of
@@ -169,6 +170,18 @@ def add_progress_update(
     if not can_manage_project(actor, project):
         _notify_secretaries(actor, project, update)
     return update
+
+
+def confirm_completion(actor: User, project: Project, note: str | None = "") -> ProjectUpdate:
+    """The secretary confirms that the project is completed (after those
+    responsible reported it done, or on their own inspection): an update to
+    ``completed`` at 100 %, with the note given or a stored default."""
+    require_project_manager(actor, project)
+    note = (note or "").strip()
+    if not note:
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            note = _("The secretary confirmed the completion.")
+    return add_progress_update(actor, project, 100, note, ProjectStatus.COMPLETED)
 
 
 def awaits_confirmation(project: Project) -> bool:

@@ -35,6 +35,7 @@ from meetings.projects.services.common import (
     can_manage_project,
     link_to,
     parse_budget,
+    require_project_manager,
 )
 
 # How many people the responsible-person picker shows at once.
@@ -318,8 +319,7 @@ class ProjectChanges:
 def edit_project(actor: User, project: Project, changes: ProjectChanges) -> Project:
     """The secretary edits a project that is not completed: its title,
     description, due date, budget and who answers for it."""
-    if not can_manage_project(actor, project):
-        raise NotAllowed(_("Only the community's secretary may edit a project."))
+    require_project_manager(actor, project)
     if project.is_completed:
         raise InvalidTransition(_("The project is completed: it can no longer change."))
     fields: dict[str, list[str]] = {}
