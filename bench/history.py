@@ -27,10 +27,36 @@ written twice). The audit entries get their place in the hash chain (``seq``,
 does, so ``flask --app wsgi audit verify`` says ok. Sequences are set after
 the COPY and the tables analysed.
 
+The organisation of issue 15 is there too: the 30 communities lie in three
+streets (街道, round robin: community 1, 4, 7 … in the first), each with its
+official on the street office's staff; each community has grids (网格, 4–8
+by its size, fewer when it has few residents) whose leader and 1–3 members
+are residents and which cover the buildings (幢) in turn; units serve them —
+a property company per community, four departments serving all the
+communities of a street and six partner units serving several. Memberships
+carry standing roles. About 40% of the requests go through the order
+workflow (dispatched to a grid, a unit or a person with a due date, claimed,
+steps, handled with a reply, rated; a rating of 2 or less reopens and
+dispatches again; handed back now and then; unclaimed and overdue orders are
+flagged to the secretary — the open ones are those of the last weeks); a
+fifth are raised on a resident's behalf through a channel (WeChat group,
+phone, home visit, walk-in, the building's QR code), half of those for
+residents without an account. Answered and handled requests are rated or
+close after the rating period (7 days); grid workers keep a visit log (about
+three visits per grid per month at full size); half of the projects name a
+responsible unit or person and resolutions with a project carry 0–2
+conditions as tasks. No photos (their bytes would dwarf the rest).
+
 Every account's password is ``BENCH_PASSWORD`` (below). The administrator is
 ``admin``; the secretaries ``sec-01`` … ``sec-30`` (``sec-01`` runs the
-largest community); residents ``c01-00001`` …; three street officials
-``street-1`` … ``street-3`` belong to every community.
+largest community); residents ``c01-00001`` …; the street officials
+``street-1`` … ``street-3`` are the staff of the streets 1–3 and members of
+their communities. The grids of community NN are led by its first residents
+(``c01-00001`` leads 第一网格 of 东篱社区, ``c01-00002`` 第二网格 …), their
+members come next. Unit members are ``unit-UU-K``: units 01–30 are the
+property companies of communities 1–30 (``unit-01-1`` works for 东篱物业),
+31–42 the departments (four per street) and 43–60 the partner units (six
+per street).
 
 The database is dropped at the end unless ``--keep``, which prints its URL.
 ``bench/pages.py --fill SCALE`` calls :func:`fill` from here.
@@ -76,6 +102,13 @@ MEETINGS = 10_000
 YEARS = 5
 STREET_OFFICIALS = 3
 REPLY_DAYS = 3  # the app's REQUEST_REPLY_DAYS
+RATING_DAYS = 7  # the app's REQUEST_RATING_DAYS: unrated requests close then
+CLAIM_HOURS = 24  # the app's ORDER_CLAIM_HOURS: an order unclaimed longer is flagged
+ORDERS = 0.40  # the share of requests dispatched as orders
+ON_BEHALF = 0.20  # raised for a resident by a secretary or a grid worker
+WITHOUT_ACCOUNT = 0.10  # … for a resident without an account
+VISITS_PER_GRID_MONTH = 3
+HOUR = timedelta(hours=1)
 
 # --- words ----------------------------------------------------------------------------
 
@@ -164,6 +197,57 @@ DECISION_OF_OUTCOME = {
     "no_quorum": "rejected",
 }
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+STREETS = ["新开街道", "小海街道", "竹行街道"]
+NUMERALS = "一二三四五六七八九十"
+DEPARTMENTS = ["交警中队", "城管中队", "民政办", "住建办"]
+PARTNERS = ["供电所", "人民医院", "实验中学", "农商银行", "邮政支局", "城建集团"]
+BUILDINGS_PER_GRID = 6
+CHANNELS = {  # channel: weight among requests raised for a resident
+    "wechat_group": 35,
+    "phone": 20,
+    "home_visit": 25,
+    "walk_in": 12,
+    "building_qr": 8,
+}
+STANDING_ROLES = {  # standing role: share of the residents holding it
+    "resident_rep": 0.05,
+    "party_member_rep": 0.04,
+    "owners_committee_rep": 0.01,
+    "inservice_party_member": 0.01,
+    "npc_deputy": 0.002,
+    "cppcc_member": 0.002,
+}
+STEP_NOTES = [
+    "已到现场查看，联系相关人员。",
+    "已安排维修人员上门。",
+    "材料已采购，等待施工。",
+    "已与居民沟通处理方案。",
+    "施工中，预计明天完成。",
+]
+HANDLED_REPLIES = [
+    "已处理完毕，请您查看。",
+    "维修已完成，感谢您的反映。",
+    "已清理干净，将加强日常巡查。",
+    "已协调解决，如有问题请再联系网格员。",
+]
+HAND_BACK_REASONS = ["不属于本单位职责范围。", "人手不足，请另行派单。", "需要其他部门配合。"]
+RATING_COMMENTS = {
+    5: ["很满意，处理及时。", "谢谢网格员！", ""],
+    4: ["比较满意。", ""],
+    3: ["还行，希望更快一些。", ""],
+    2: ["问题没有彻底解决。", "处理太慢。"],
+    1: ["根本没有解决。", "没人来处理。"],
+}
+CONDITIONS = ["音量由专人控制", "施工避开休息时间", "先实地勘查", "每周通报进度", "完工后组织验收"]
+VISIT_NOTES = [
+    "身体状况良好，无诉求。",
+    "反映楼道灯不亮。",
+    "独居老人，需定期关注。",
+    "反映停车难。",
+    "对小区环境比较满意。",
+    "反映下水道有异味。",
+]
+FOLLOW_UPS = ["下周再次走访。", "已告知物业。", "纳入重点关注名单。"]
 
 
 # --- what is played through -------------------------------------------------------------
@@ -184,22 +268,40 @@ class User:
 @dataclass(slots=True, eq=False)
 class Request:
     community: Community
-    requester: User
+    requester: User | None  # None: a resident without an account (resident_name)
     raised_by: User | None
     created_at: datetime
     category: str
     title: str
     location: str
+    channel: str = "app"
+    resident_name: str | None = None
+    resident_phone: str | None = None
+    building: str | None = None
     status: str = "submitted"
     reply: str | None = None
     replied_at: datetime | None = None
     replied_by: User | None = None
+    # (at, actor, from, to, message, extra): extra holds the order's assignee
+    # and due date on a dispatch, the rating on a close or reopening by rating
     events: list[tuple] = field(default_factory=list)
     available_at: datetime | None = None  # accepted: may become a topic from then on
+    # the order as it stands
+    assignee: tuple[str, User | Grid | Unit] | None = None
+    due: date | None = None
+    dispatched_at: datetime | None = None
+    claimed_by: User | None = None
+    claimed_at: datetime | None = None
+    handled_at: datetime | None = None
+    flagged_at: datetime | None = None
+    steps: list[tuple] = field(default_factory=list)  # (at, author, note)
+    flags: list[tuple] = field(default_factory=list)  # (at, overdue?) told the secretary
     id: int = 0
 
-    def move(self, at: datetime, actor: User | None, to: str, message: str | None) -> None:
-        self.events.append((at, actor, self.status, to, message))
+    def move(
+        self, at: datetime, actor: User | None, to: str, message: str | None, extra=None
+    ) -> None:
+        self.events.append((at, actor, self.status, to, message, extra))
         self.status = to
 
 
@@ -221,12 +323,50 @@ class Meeting:
 
 
 @dataclass(slots=True, eq=False)
+class Street:
+    id: int
+    name: str
+    created_at: datetime
+    official: User
+    communities: list[Community] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Grid:
+    id: int
+    community: Community
+    name: str
+    buildings: list[str]
+    created_at: datetime
+    members: list[User] = field(default_factory=list)  # the leader first
+
+    @property
+    def leader(self) -> User:
+        return self.members[0]
+
+
+@dataclass(slots=True, eq=False)
+class Unit:
+    id: int
+    name: str
+    kind: str
+    created_at: datetime
+    communities: list[Community] = field(default_factory=list)
+    members: list[User] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
 class Community:
     number: int
     name: str
     weight: float
     created_at: datetime
     secretary: User | None = None
+    street: Street | None = None
+    grids: list[Grid] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)  # those serving it, its property company first
+    roles: dict[int, str] = field(default_factory=dict)  # user key: standing role
+    party_members: list[User] = field(default_factory=list)
     residents: list[User] = field(default_factory=list)  # in joining order
     joined: list[datetime] = field(default_factory=list)  # the residents' created_at
     regulars: list[User] = field(default_factory=list)  # come to many meetings
@@ -242,13 +382,25 @@ TABLES: dict[str, tuple[str, ...]] = {
     "user_account": words(
         "id username display_name phone email password_hash is_active is_admin locale created_at"
     ),
-    "community": words("id name street district created_at"),
-    "membership": words("id user_id community_id is_secretary created_at"),
+    "street": words("id name district created_at"),
+    "community": words("id name street district street_id created_at"),
+    "street_staff": words("id street_id user_id created_at"),
+    "membership": words("id user_id community_id is_secretary standing_role created_at"),
+    "grid": words("id community_id name buildings created_at"),
+    "grid_member": words("id grid_id user_id is_leader created_at"),
+    "unit": words("id name kind created_at"),
+    "unit_community": words("unit_id community_id"),
+    "unit_member": words("id unit_id user_id created_at"),
     "resident_request": words(
-        "id community_id requester_id raised_by_id title description category location "
-        "contact status reply replied_at replied_by_id created_at"
+        "id community_id requester_id resident_name resident_phone building channel "
+        "raised_by_id title description category location contact status reply replied_at "
+        "replied_by_id created_at assignee_user_id assignee_grid_id assignee_unit_id "
+        "order_due_date dispatched_at claimed_by_id claimed_at handled_at flagged_at"
     ),
     "request_event": words("id request_id at actor_id from_status to_status message"),
+    "request_step": words("id request_id author_id note at"),
+    "request_rating": words("id request_id rated_by_id score comment created_at"),
+    "visit": words("id grid_id visitor_id visited notes follow_up visited_at request_id"),
     "meeting": words(
         "id community_id title description starts_at ends_at location online_url host_id "
         "recorder_id status cancel_reason sequence created_by_id created_at updated_at "
@@ -280,12 +432,17 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "minutes_confirmation": words("id version_id user_id confirmed_at comment answered_at"),
     "project": words(
-        "id community_id title description responsible_unit budget due_date status "
-        "suspended_reason progress_percent created_by_id created_at completed_at"
+        "id community_id title description responsible_unit responsible_unit_id "
+        "responsible_user_id budget due_date status suspended_reason progress_percent "
+        "created_by_id created_at completed_at"
     ),
     "resolution": words(
         "id meeting_id agenda_item_id poll_id decision text conditions project_id "
         "created_by_id created_at"
+    ),
+    "resolution_condition": words(
+        "id resolution_id text assignee_user_id assignee_unit_id due_date done_at done_by_id "
+        "done_note created_by_id created_at"
     ),
     "project_request": words("project_id request_id"),
     "project_update": words(
@@ -359,7 +516,9 @@ class History:
         self.users: list[User] = []
         self.communities: list[Community] = []
         self.officials: list[User] = []
-        self.projects_closing: list[tuple] = []  # (project completion, request, actor)
+        self.streets: list[Street] = []
+        self.units: list[Unit] = []
+        self.visits: list[tuple] = []  # (at, grid, visitor, visited, notes, follow_up, request)
 
     # helpers
 
@@ -404,7 +563,14 @@ class History:
                 len(self.users), f"sec-{number:02d}", community.created_at + MINUTE
             )
         for n in range(1, STREET_OFFICIALS + 1):
-            self.officials.append(self.person(len(self.users), f"street-{n}", self.start))
+            official = self.person(len(self.users), f"street-{n}", self.start)
+            self.officials.append(official)
+            street = Street(n, STREETS[n - 1], self.start - DAY, official)
+            self.streets.append(street)
+        for community in self.communities:
+            community.street = self.streets[(community.number - 1) % len(self.streets)]
+            community.street.communities.append(community)
+        self.organise_units()
         span = (self.now - self.start).total_seconds()
         for community in self.communities:
             count = max(8, round(RESIDENTS * self.scale * community.weight))
@@ -427,6 +593,125 @@ class History:
             user.id = number
         for community in self.communities:
             community.id = community.number
+            self.organise_grids(community)
+            self.standing_roles(community)
+        self.plan_visits()
+
+    def organise_units(self) -> None:
+        """A property company per community; four departments serving all the
+        communities of a street and six partner units serving some of them;
+        1–4 member accounts each (``unit-UU-K``)."""
+        rnd = self.random
+        founded = self.start - DAY + 2 * HOUR
+
+        def unit(name: str, kind: str, communities: list[Community]) -> Unit:
+            made = Unit(len(self.units) + 1, name, kind, founded + len(self.units) * MINUTE)
+            self.units.append(made)
+            made.communities = sorted(communities, key=lambda c: c.number)
+            for community in made.communities:
+                community.units.append(made)
+            for k in range(1, rnd.randint(1, 4) + 1):
+                username = f"unit-{made.id:02d}-{k}"
+                made.members.append(self.person(len(self.users), username, made.created_at))
+            return made
+
+        for community in self.communities:
+            unit(f"{community.name[:-2]}物业", "property_company", [community])
+        for street in self.streets:
+            for name in DEPARTMENTS:
+                unit(f"{street.name[:-2]}{name}", "department", street.communities)
+        for street in self.streets:
+            for name in PARTNERS:
+                served = rnd.sample(street.communities, min(len(street.communities), 4))
+                unit(f"{street.name[:-2]}{name}", "partner_unit", served)
+
+    def organise_grids(self, community: Community) -> None:
+        """4–8 grids by the community's size (fewer with few residents), led
+        by its first residents, with the next ones as members."""
+        rnd = self.random
+        largest = self.communities[0].weight
+        smallest = self.communities[-1].weight
+        by_size = 4 + round(4 * (community.weight - smallest) / (largest - smallest))
+        count = max(1, min(by_size, len(community.residents) // 6))
+        workers = [u for u in community.residents if u.is_active]
+        leaders, others = workers[:count], workers[count:]
+        for n in range(count):
+            first = n * BUILDINGS_PER_GRID + 1
+            buildings = [f"{b}幢" for b in range(first, first + BUILDINGS_PER_GRID)]
+            grid = Grid(
+                sum(len(c.grids) for c in self.communities) + 1,
+                community,
+                f"第{NUMERALS[n]}网格",
+                buildings,
+                community.created_at + (10 + n) * MINUTE,
+                [leaders[n]],
+            )
+            for _ in range(rnd.randint(1, 3)):
+                if others:
+                    grid.members.append(others.pop(0))
+            community.grids.append(grid)
+        for grid in community.grids:
+            for user in grid.members:
+                community.roles[user.key] = (
+                    "grid_leader" if user is grid.leader else ("party_member_rep")
+                )
+                community.party_members.append(user)
+
+    def standing_roles(self, community: Community) -> None:
+        rnd = self.random
+        community.roles[community.secretary.key] = "community_committee"
+        community.roles[community.street.official.key] = "street_official"
+        for unit in community.units[:1]:
+            for user in unit.members:
+                community.roles[user.key] = "property_rep"
+        for user in community.residents:
+            if user.key in community.roles:
+                continue
+            roll = rnd.random()
+            for role, share in STANDING_ROLES.items():
+                if roll < share:
+                    community.roles[user.key] = role
+                    if role == "party_member_rep" and user.is_active:
+                        community.party_members.append(user)
+                    break
+                roll -= share
+
+    def grid_of(self, community: Community, place: str) -> Grid:
+        """The grid covering a building, else any."""
+        if place.endswith("幢"):
+            n = (int(place[:-1]) - 1) // BUILDINGS_PER_GRID
+            if n < len(community.grids):
+                return community.grids[n]
+        return self.random.choice(community.grids)
+
+    def plan_visits(self) -> None:
+        """The grid workers' visit log: about three visits per grid per month
+        at full size (the numbers scale); some become requests (``plan_requests``)."""
+        rnd = self.random
+        span = (self.now - self.start).total_seconds()
+        per_community = VISITS_PER_GRID_MONTH * 12 * YEARS * 6 * COMMUNITIES  # 6 grids on average
+        for community in self.communities:
+            for _ in range(round(per_community * community.weight * self.scale)):
+                grid = rnd.choice(community.grids)
+                visitor = rnd.choice(grid.members)
+                at = self.start + timedelta(seconds=span * rnd.random() ** 0.9)
+                at = max(at, visitor.created_at + HOUR)
+                if at < self.now:
+                    self.visits.append(
+                        (
+                            at,
+                            grid,
+                            visitor,
+                            f"{rnd.choice(grid.buildings)}{self.elder()}",
+                            rnd.choice(VISIT_NOTES),
+                            rnd.choice(FOLLOW_UPS) if rnd.random() < 0.3 else None,
+                            None,
+                        )
+                    )
+
+    def elder(self) -> str:
+        """Whom a grid worker names: 王阿姨, 李大爷 …"""
+        return self.random.choice(SURNAMES) + self.random.choice(("阿姨", "大爷", "师傅", "女士"))
 
     # 2. requests and the meetings that take them up
 
@@ -460,24 +745,28 @@ class History:
             item = Request(
                 community,
                 requester,
-                secretary if rnd.random() < 0.08 else None,
+                None,
                 created,
                 category,
                 f"{place}{rnd.choice(ISSUES[category])}",
                 f"{community.name}{place}",
             )
-            item.events.append((created, item.raised_by or requester, None, "submitted", None))
+            if rnd.random() < ON_BEHALF:
+                self.on_behalf(item, place)
+            item.events.append(
+                (created, item.raised_by or requester, None, "submitted", None, None)
+            )
             community.requests.append(item)
             replied = created + timedelta(days=rnd.expovariate(1 / 1.5))
             if replied >= self.now:
                 continue
             roll = rnd.random()
-            if roll < 0.45:
+            if roll < ORDERS:
+                self.order(item, replied)
+            elif roll < ORDERS + 0.2:
                 self.reply(item, replied, "answered", rnd.choice(ANSWERS))
-                closed = replied + timedelta(days=rnd.uniform(1, 30))
-                if closed < self.now and rnd.random() < 0.7:
-                    item.move(closed, secretary, "closed", "居民已确认。")
-            elif roll < 0.55:
+                self.settle(item, replied)
+            elif roll < ORDERS + 0.25:
                 self.reply(item, replied, "rejected", rnd.choice(REJECTIONS))
                 closed = replied + timedelta(days=rnd.uniform(1, 30))
                 if closed < self.now and rnd.random() < 0.5:
@@ -487,9 +776,163 @@ class History:
                 item.available_at = replied
         community.requests.sort(key=lambda r: r.created_at)
 
+    def on_behalf(self, item: Request, place: str) -> None:
+        """Raised by the secretary or the building's grid worker, heard through
+        a channel; half of them for a resident without an account. A home
+        visit is in the visit log and links to the request."""
+        rnd = self.random
+        community = item.community
+        grid = self.grid_of(community, place)
+        worker = rnd.choice(grid.members)
+        raiser = community.secretary if rnd.random() < 0.3 else worker
+        item.raised_by = raiser
+        item.channel = rnd.choices(list(CHANNELS), list(CHANNELS.values()))[0]
+        if raiser is community.secretary and item.channel == "home_visit":
+            item.channel = "walk_in"
+        if rnd.random() < WITHOUT_ACCOUNT / ON_BEHALF:
+            item.requester = None
+            item.resident_name = self.elder()
+            item.resident_phone = f"13{rnd.randrange(10**9):09d}" if rnd.random() < 0.8 else None
+            item.building = place if place.endswith("幢") else rnd.choice(grid.buildings)
+        item.created_at = max(item.created_at, raiser.created_at + MINUTE)
+        if item.channel == "home_visit":
+            self.visits.append(
+                (
+                    item.created_at - timedelta(minutes=rnd.randint(10, 90)),
+                    grid,
+                    raiser,
+                    f"{item.building or place}{item.resident_name or item.requester.display_name}",
+                    f"反映{item.title}。",
+                    "已登记为诉求。",
+                    item,
+                )
+            )
+
     def reply(self, item: Request, at: datetime, to: str, message: str) -> None:
         item.move(at, item.community.secretary, to, message)
         item.reply, item.replied_at, item.replied_by = message, at, item.community.secretary
+
+    def order(self, item: Request, at: datetime, again: bool = False) -> None:
+        """The order workflow from the secretary's dispatch at ``at`` (派单 →
+        接单 → 办理 → 反馈 → 评价), as far as ``now``: now and then handed back
+        and dispatched again, a few unclaimed or overdue for days (flagged to
+        the secretary), 1–3 steps, the reply, the rating (``settle``)."""
+        rnd = self.random
+        secretary = item.community.secretary
+        handed_back = False
+        for _ in range(2):  # handed back once at most
+            kind, target = self.assignee_for(item, at)
+            due = (at + timedelta(days=rnd.choice((3, 5, 7, 7, 10, 14)))).date()
+            note = rnd.choice((None, "请尽快处理。", "请联系居民上门查看。"))
+            item.move(at, secretary, "dispatched", note, {"assignee": (kind, target), "due": due})
+            item.assignee, item.due, item.dispatched_at = (kind, target), due, at
+            item.claimed_by = item.claimed_at = item.flagged_at = None
+            forgotten = rnd.random() < 0.06
+            taken = at + HOUR * (rnd.uniform(26, 200) if forgotten else rnd.expovariate(1 / 5))
+            people = [target] if kind == "user" else target.members
+            worker = rnd.choice(people)
+            taken = max(taken, worker.created_at + HOUR)
+            if taken > at + CLAIM_HOURS * HOUR:
+                self.flag(item, at + CLAIM_HOURS * HOUR + HOUR * rnd.random(), taken, False)
+            overdue = datetime.combine(due + DAY, datetime.min.time()) + HOUR  # 09:00 in Shanghai
+            if taken >= self.now:
+                self.flag(item, overdue, self.now, True)
+                return
+            if not (again or handed_back) and rnd.random() < 0.05:
+                handed_back = True
+                item.move(taken, worker, "handed_back", rnd.choice(HAND_BACK_REASONS))
+                item.assignee = item.due = item.claimed_by = item.claimed_at = None
+                item.flagged_at = None
+                at = taken + HOUR * rnd.uniform(2, 48)
+                if at >= self.now:
+                    return
+                continue
+            item.move(taken, worker, "claimed", None)
+            item.claimed_by, item.claimed_at = worker, taken
+            days = rnd.uniform(5, 40) if rnd.random() < 0.12 else rnd.uniform(0.2, 5)
+            if self.now - taken < 120 * DAY and rnd.random() < 0.05:
+                days = rnd.uniform(40, 150)  # stuck: still open, long overdue
+            done = taken + DAY * days
+            count = rnd.randint(1, 3)
+            for n in range(1, count + 1):
+                step = taken + (done - taken) * n / (count + 1)
+                if step < self.now:
+                    item.steps.append((step, worker, rnd.choice(STEP_NOTES)))
+            self.flag(item, overdue, done, True)
+            if done >= self.now:
+                return
+            reply = rnd.choice(HANDLED_REPLIES)
+            item.move(done, worker, "handled", reply)
+            item.reply, item.replied_at, item.replied_by = reply, done, worker
+            item.handled_at = done
+            self.settle(item, done, again)
+            return
+
+    def assignee_for(self, item: Request, at: datetime) -> tuple[str, User | Grid | Unit]:
+        """The property company for its services, a department for roads and
+        hazards, the building's grid, a partner unit, or a grid worker or
+        party member by name."""
+        rnd = self.random
+        community = item.community
+        place = item.building or item.location.removeprefix(community.name)
+        units = {
+            kind: [u for u in community.units if u.kind == kind]
+            for kind in ("property_company", "department", "partner_unit")
+        }
+        weights = {  # grid, property company, department, partner unit, a person
+            "property_service": (30, 55, 0, 5, 10),
+            "sanitation": (35, 40, 10, 5, 10),
+            "traffic": (30, 5, 45, 10, 10),
+            "safety_hazard": (35, 10, 35, 10, 10),
+        }.get(item.category, (40, 20, 10, 15, 15))
+        choice = rnd.choices(
+            ("grid", "property_company", "department", "partner_unit", "user"), weights
+        )[0]
+        people = [u for u in community.party_members if u.created_at < at]
+        if choice == "user" and people:
+            return "user", rnd.choice(people)
+        if choice != "grid" and units[choice]:
+            return "unit", rnd.choice(units[choice])
+        return "grid", self.grid_of(community, place)
+
+    def flag(self, item: Request, since: datetime, until: datetime, overdue: bool) -> None:
+        """The secretary is told of a late order (``flask requests flag-orders``,
+        hourly): when it became late and, when it is late still, today."""
+        if since >= min(until, self.now):
+            return
+        item.flags.append((since, overdue))
+        item.flagged_at = since
+        if until >= self.now and self.now - since > DAY:
+            item.flagged_at = self.now - HOUR * self.random.uniform(1, 20)
+            item.flags.append((item.flagged_at, overdue))
+
+    def settle(self, item: Request, at: datetime, again: bool = False) -> None:
+        """A handled or answered request: the resident rates it (评价) — above
+        2 closes it, 2 or less reopens it and the secretary dispatches it
+        again — or it closes after the rating period. A resident without an
+        account rates by phone to whoever raised the request, or not at all."""
+        rnd = self.random
+        rater = item.requester or (item.raised_by if rnd.random() < 0.5 else None)
+        rated = at + DAY * rnd.expovariate(1 / 1.5)
+        if rater is not None and rnd.random() < 0.65 and rated < at + RATING_DAYS * DAY:
+            if rated >= self.now:
+                return
+            weights = (50, 35, 15, 0, 0) if again else (45, 33, 12, 6, 4)
+            score = rnd.choices((5, 4, 3, 2, 1), weights)[0]
+            comment = rnd.choice(RATING_COMMENTS[score])
+            rating = {"rating": (rater, score, comment)}
+            if score <= 2:
+                item.move(rated, rater, "reopened", f"评分{score}分：{comment}", rating)
+                dispatched = rated + HOUR * rnd.uniform(2, 48)
+                if dispatched < self.now:
+                    self.order(item, dispatched, again=True)
+            else:
+                message = f"评分{score}分。{comment}".strip()
+                item.move(rated, rater, "closed", message, rating)
+            return
+        closed = at + RATING_DAYS * DAY + HOUR * rnd.random()
+        if closed < self.now:
+            item.move(closed, None, "closed", f"{RATING_DAYS}天内未评价，自动结案。")
 
     def plan_meetings(self, community: Community) -> None:
         rnd = self.random
@@ -561,11 +1004,15 @@ class History:
                     item.available_at = meeting.cancelled_at
                     queue.appendleft(item)
                 queue = deque(sorted(queue, key=lambda r: r.available_at))
-        # accepted long ago and never taken up: closed by the secretary
+        # accepted long ago and never taken up: handled by the secretary
         for item in waiting + list(queue):
-            closed = item.available_at + timedelta(days=rnd.uniform(90, 150))
-            if item.status == "accepted" and closed < self.now:
-                item.move(closed, secretary, "closed", "已通过日常工作解决。")
+            handled = item.available_at + timedelta(days=rnd.uniform(90, 150))
+            if item.status == "accepted" and handled < self.now:
+                reply = "已通过日常工作解决。"
+                item.move(handled, secretary, "handled", reply)
+                item.reply, item.replied_at, item.replied_by = reply, handled, secretary
+                item.handled_at = handled
+                self.settle(item, handled)
 
     # 3. the meetings, one by one
 
@@ -653,7 +1100,7 @@ class History:
             )
         for item in meeting.topics:
             rows.add("meeting_topic", meeting.id, item.id)
-            if meeting.scheduled_at is not None:
+            if meeting.scheduled_at is not None and item.requester is not None:
                 self.notify(
                     meeting.scheduled_at,
                     item.requester,
@@ -681,10 +1128,11 @@ class History:
         wanted = max(6, min(int(rnd.gauss(38, 8)), len(members) + 2))
         people: dict[int, tuple[User, str]] = {secretary.key: (secretary, "community_committee")}
         if rnd.random() < 0.5:
-            official = rnd.choice(self.officials)
+            official = community.street.official
             people[official.key] = (official, "street_official")
         for item in meeting.topics:
-            people.setdefault(item.requester.key, (item.requester, "resident_rep"))
+            if item.requester is not None:
+                people.setdefault(item.requester.key, (item.requester, "resident_rep"))
         regulars = [u for u in community.regulars if u.created_at < meeting.created_at]
         tries = 0
         while len(people) < wanted and members and tries < 4 * wanted:
@@ -692,7 +1140,8 @@ class History:
             pool = regulars if regulars and rnd.random() < 0.6 else members
             user = rnd.choice(pool)
             if user.key not in people and user.is_active:
-                people[user.key] = (user, rnd.choices(list(ROLES), list(ROLES.values()))[0])
+                role = community.roles.get(user.key)  # the standing role, if any
+                people[user.key] = (user, role or rnd.choices(list(ROLES), list(ROLES.values()))[0])
         invited = meeting.scheduled_at or meeting.created_at
         result = []
         announced = meeting.scheduled_at is not None
@@ -1112,8 +1561,77 @@ class History:
                 poll_id=poll["poll_id"] if poll else None,
                 project_id=project["id"] if project else None,
             )
+            if project is not None:
+                self.conditions(meeting, resolution_id, project)
             resolved.append((topic, decision, text, project))
         return resolved
+
+    def conditions(self, meeting: Meeting, resolution_id: int, project: dict) -> None:
+        """0–2 conditions of the resolution as tasks, for the project's
+        responsible unit or person (else a grid leader), most of them done."""
+        rnd, rows = self.random, self.rows
+        community, secretary = meeting.community, meeting.community.secretary
+        at = project["at"] + MINUTE
+        for text in rnd.sample(CONDITIONS, rnd.choice((0, 1, 1, 2))):
+            condition_id = rows.new_id("resolution_condition")
+            unit = project["unit"]
+            user = None if unit else project["user"] or rnd.choice(community.grids).leader
+            due = (at + DAY * rnd.randint(14, 60)).date()
+            done = at + DAY * rnd.uniform(3, 70)
+            doer = rnd.choice(unit.members) if unit else user
+            if done >= self.now or rnd.random() < 0.15:
+                done = None  # open; overdue once past its date
+            rows.add(
+                "resolution_condition",
+                condition_id,
+                resolution_id,
+                text,
+                user.id if user else None,
+                unit.id if unit else None,
+                due,
+                done,
+                doer.id if done else None,
+                "已落实。" if done else None,
+                secretary.id,
+                at,
+            )
+            self.record(
+                at,
+                secretary,
+                "condition.added",
+                "resolution_condition",
+                condition_id,
+                resolution_id=resolution_id,
+                assignee_user_id=user.id if user else None,
+                assignee_unit_id=unit.id if unit else None,
+                due_date=due.isoformat(),
+            )
+            for person in unit.members if unit else [user]:
+                self.notify(
+                    at,
+                    person,
+                    "condition.assigned",
+                    f"新任务：{text}",
+                    f"“{meeting.title}”的决议条件，{due:%Y-%m-%d}前完成。",
+                    f"/conditions/{condition_id}",
+                )
+            if done is not None:
+                self.record(
+                    done,
+                    doer,
+                    "condition.done",
+                    "resolution_condition",
+                    condition_id,
+                    resolution_id=resolution_id,
+                )
+                self.notify(
+                    done,
+                    secretary,
+                    "condition.done",
+                    f"已完成：{text}",
+                    f"{doer.display_name}已完成此项条件。已落实。",
+                    f"/conditions/{condition_id}",
+                )
 
     def project(self, meeting: Meeting, topic: Request | None, at: datetime) -> dict:
         rnd, rows = self.random, self.rows
@@ -1121,6 +1639,17 @@ class History:
         project_id = rows.new_id("project")
         title = f"{(topic.title if topic else meeting.title)[:40]}整改项目"
         unit = rnd.choice(UNITS)
+        # half name who answers for it: a unit serving the community, or a grid leader
+        responsible_unit = responsible_user = None
+        reporters = [secretary]  # who post its progress
+        roll = rnd.random()
+        if roll < 0.35:
+            responsible_unit = rnd.choice(community.units)
+            unit = responsible_unit.name
+            reporters += responsible_unit.members
+        elif roll < 0.5:
+            responsible_user = rnd.choice([g.leader for g in community.grids])
+            reporters.append(responsible_user)
         budget = Decimal(rnd.randrange(2_000, 300_000)).quantize(Decimal("0.01"))
         due = (at + timedelta(days=rnd.randint(30, 180))).date()
         self.record(
@@ -1132,11 +1661,23 @@ class History:
             community_id=community.id,
             title=title,
             responsible_unit=unit,
+            responsible_unit_id=responsible_unit.id if responsible_unit else None,
+            responsible_user_id=responsible_user.id if responsible_user else None,
             budget=str(budget),
             due_date=due.isoformat(),
         )
+        named = responsible_unit.members if responsible_unit else [responsible_user]
+        for user in named if (responsible_unit or responsible_user) else []:
+            self.notify(
+                at,
+                user,
+                "project.responsible",
+                f"您负责“{title}”",
+                f"{community.name}指定您（或您的单位）负责该项目，请在项目页面报告进展。",
+                f"/projects/{project_id}",
+            )
         # progress up to now
-        status, percent, completed = "planned", 0, None
+        status, percent, completed, completed_by = "planned", 0, None, None
         day = at
         finish = datetime.combine(due, at.time()) + timedelta(days=rnd.randint(-20, 40))
         fate = rnd.random()
@@ -1155,6 +1696,8 @@ class History:
                 to = "in_progress"
             new_percent = 100 if to == "completed" else min(95, percent + rnd.randint(10, 40))
             update_id = rows.new_id("project_update")
+            # the secretary confirms completion (and suspends); the others report
+            author = secretary if to in ("completed", "suspended") else rnd.choice(reporters)
             note = {"completed": "已完工并验收。", "suspended": "因资金未落实暂停。"}.get(
                 to, "施工推进中。"
             )
@@ -1168,12 +1711,12 @@ class History:
                 to,
                 None,
                 None,
-                secretary.id,
+                author.id,
                 day,
             )
             self.record(
                 day,
-                secretary,
+                author,
                 "project.updated",
                 "project",
                 project_id,
@@ -1187,7 +1730,7 @@ class History:
             if to is not None:
                 status = to
             if to == "completed":
-                completed = day
+                completed, completed_by = day, author
         rows.add(
             "project",
             project_id,
@@ -1195,6 +1738,8 @@ class History:
             title,
             f"落实协商会“{meeting.title}”决议。",
             unit,
+            responsible_unit.id if responsible_unit else None,
+            responsible_user.id if responsible_user else None,
             budget,
             due,
             status,
@@ -1220,7 +1765,15 @@ class History:
                     rated,
                 )
                 self.record(rated, user, "project.rated", "project", project_id, score=score)
-        return {"id": project_id, "title": title, "completed": completed}
+        return {
+            "id": project_id,
+            "title": title,
+            "completed": completed,
+            "by": completed_by,
+            "unit": responsible_unit,
+            "user": responsible_user,
+            "at": at,
+        }
 
     def minutes(self, meeting: Meeting, attendances, resolved) -> None:
         rnd, rows = self.random, self.rows
@@ -1359,23 +1912,29 @@ class History:
                 self.rows.add("project_request", project["id"], topic.id)
             topic.move(published, secretary, "resolved", reply)
             topic.reply, topic.replied_at, topic.replied_by = reply, published, secretary
+            # handled (waiting for the rating) now, or when the project is completed
+            handled = published
             if project is None:
-                topic.move(published, secretary, "closed", f"已由“{meeting.title}”的会议纪要答复。")
-            elif project["completed"] is not None:
                 topic.move(
-                    max(project["completed"], published),
-                    secretary,
-                    "closed",
-                    f"项目“{project['title']}”已完成。",
+                    published, secretary, "handled", f"已由“{meeting.title}”的会议纪要答复。"
                 )
-            self.notify(
-                published,
-                topic.requester,
-                "minutes.published",
-                f"您的诉求有了答复：“{meeting.title}”会议纪要已公布",
-                reply,
-                f"/minutes/{meeting.id}",
-            )
+            elif project["completed"] is not None:
+                handled = max(project["completed"], published)
+                topic.reply = f"项目“{project['title']}”已完成。"
+                topic.replied_at, topic.replied_by = handled, project["by"]
+                topic.move(handled, project["by"], "handled", topic.reply)
+            if topic.status == "handled":
+                topic.handled_at = handled
+                self.settle(topic, handled)
+            if topic.requester is not None:
+                self.notify(
+                    published,
+                    topic.requester,
+                    "minutes.published",
+                    f"您的诉求有了答复：“{meeting.title}”会议纪要已公布",
+                    reply,
+                    f"/minutes/{meeting.id}",
+                )
 
     # 4. what is left: people, requests, notifications, the audit log
 
@@ -1399,13 +1958,26 @@ class History:
         self.record(
             admin.created_at, None, "user.admin_set", "user_account", admin.id, created=True
         )
+        for street in self.streets:
+            rows.add("street", street.id, street.name, "南通经济技术开发区", street.created_at)
+            self.record(
+                street.created_at,
+                admin,
+                "street.created",
+                "street",
+                street.id,
+                name=street.name,
+                district="南通经济技术开发区",
+            )
         for community in self.communities:
+            street = community.street
             rows.add(
                 "community",
                 community.id,
                 community.name,
-                "新开街道",
+                street.name,
                 "南通经济技术开发区",
+                street.id,
                 community.created_at,
             )
             self.record(
@@ -1415,16 +1987,10 @@ class History:
                 "community",
                 community.id,
                 name=community.name,
+                street_id=street.id,
             )
             secretary = community.secretary
-            rows.add(
-                "membership",
-                rows.new_id("membership"),
-                secretary.id,
-                community.id,
-                True,
-                secretary.created_at,
-            )
+            self.membership(community, secretary, secretary.created_at, is_secretary=True)
             self.record(
                 secretary.created_at,
                 admin,
@@ -1434,24 +2000,12 @@ class History:
                 community_id=community.id,
                 is_secretary=True,
             )
-            for official in self.officials:
-                rows.add(
-                    "membership",
-                    rows.new_id("membership"),
-                    official.id,
-                    community.id,
-                    False,
-                    max(official.created_at, community.created_at),
-                )
+            official = street.official
+            self.membership(community, official, max(official.created_at, community.created_at))
+            for user in community.units[0].members:  # the property company's staff
+                self.membership(community, user, max(user.created_at, community.created_at))
             for user in community.residents:
-                rows.add(
-                    "membership",
-                    rows.new_id("membership"),
-                    user.id,
-                    community.id,
-                    False,
-                    user.created_at,
-                )
+                self.membership(community, user, user.created_at)
                 if self.random.random() < 0.7:
                     self.record(
                         user.created_at,
@@ -1481,33 +2035,149 @@ class History:
                 community_id=None,
                 is_secretary=False,
             )
+        self.organisation()
         self.requests()
+        self.visit_log()
         self.notifications()
         self.audit_log()
+
+    def membership(
+        self, community: Community, user: User, at: datetime, is_secretary: bool = False
+    ) -> None:
+        """A member with their standing role; the role set by the secretary is audited."""
+        role = community.roles.get(user.key)
+        membership_id = self.rows.new_id("membership")
+        self.rows.add("membership", membership_id, user.id, community.id, is_secretary, role, at)
+        if role is not None and not is_secretary:
+            self.record(
+                at,
+                community.secretary,
+                "membership.role_set",
+                "membership",
+                membership_id,
+                standing_role=role,
+                previous=None,
+            )
+
+    def organisation(self) -> None:
+        """The streets' staff, the grids and their members, the units, their
+        communities and members — each step audited as the app audits it."""
+        rows, admin = self.rows, self.admin
+        for street in self.streets:
+            official = street.official
+            at = max(street.created_at, official.created_at)
+            rows.add("street_staff", street.id, street.id, official.id, at)
+            self.record(at, admin, "street.staff_added", "street", street.id, user_id=official.id)
+            self.notify(
+                at,
+                official,
+                "street.staff_added",
+                f"您已成为{street.name}工作人员",
+                f"您可以并排查看{street.name}各社区的情况。",
+                f"/streets/{street.id}",
+            )
+        for community in self.communities:
+            secretary = community.secretary
+            for grid in community.grids:
+                rows.add("grid", grid.id, community.id, grid.name, grid.buildings, grid.created_at)
+                self.record(
+                    grid.created_at,
+                    secretary,
+                    "grid.created",
+                    "grid",
+                    grid.id,
+                    community_id=community.id,
+                    name=grid.name,
+                    buildings=grid.buildings,
+                )
+                for user in grid.members:
+                    at = max(grid.created_at, user.created_at)
+                    leads = user is grid.leader
+                    rows.add("grid_member", rows.new_id("grid_member"), grid.id, user.id, leads, at)
+                    self.record(
+                        at,
+                        secretary,
+                        "grid.member_added",
+                        "grid",
+                        grid.id,
+                        user_id=user.id,
+                        is_leader=leads,
+                    )
+                    self.notify(
+                        at,
+                        user,
+                        "grid.member_added",
+                        f"您是{grid.name}的网格长" if leads else f"您是{grid.name}的网格员",
+                        "",
+                        f"/grids/{grid.id}",
+                    )
+        for unit in self.units:
+            rows.add("unit", unit.id, unit.name, unit.kind, unit.created_at)
+            for community in unit.communities:
+                rows.add("unit_community", unit.id, community.id)
+            self.record(
+                unit.created_at,
+                admin,
+                "unit.created",
+                "unit",
+                unit.id,
+                name=unit.name,
+                kind=unit.kind,
+                community_ids=[c.id for c in unit.communities],
+            )
+            for user in unit.members:
+                at = user.created_at + MINUTE
+                self.record(
+                    user.created_at,
+                    admin,
+                    "user.created",
+                    "user_account",
+                    user.id,
+                    community_id=None,
+                    is_secretary=False,
+                )
+                rows.add("unit_member", rows.new_id("unit_member"), unit.id, user.id, at)
+                self.record(at, admin, "unit.member_added", "unit", unit.id, user_id=user.id)
+                self.notify(
+                    at, user, "unit.member_added", f"您是{unit.name}的成员", "", f"/units/{unit.id}"
+                )
 
     def requests(self) -> None:
         rows = self.rows
         everything = sorted((r for c in self.communities for r in c.requests), key=lambda r: r.id)
         for item in everything:
+            kind, target = item.assignee or (None, None)
             rows.add(
                 "resident_request",
                 item.id,
                 item.community.id,
-                item.requester.id,
+                item.requester.id if item.requester else None,
+                item.resident_name,
+                item.resident_phone,
+                item.building,
+                item.channel,
                 item.raised_by.id if item.raised_by else None,
                 item.title,
                 f"{item.location}：{item.title}，影响居民生活，希望尽快解决。",
                 item.category,
                 item.location,
-                item.requester.phone,
+                item.requester.phone if item.requester else item.resident_phone,
                 item.status,
                 item.reply,
                 item.replied_at,
                 item.replied_by.id if item.replied_by else None,
                 item.created_at,
+                target.id if kind == "user" else None,
+                target.id if kind == "grid" else None,
+                target.id if kind == "unit" else None,
+                item.due,
+                item.dispatched_at,
+                item.claimed_by.id if item.claimed_by else None,
+                item.claimed_at,
+                item.handled_at,
+                item.flagged_at,
             )
-            secretary = item.community.secretary
-            for at, actor, before, to, message in sorted(item.events, key=lambda e: e[0]):
+            for at, actor, before, to, message, extra in sorted(item.events, key=lambda e: e[0]):
                 rows.add(
                     "request_event",
                     rows.new_id("request_event"),
@@ -1526,17 +2196,27 @@ class History:
                         "resident_request",
                         item.id,
                         community_id=item.community.id,
-                        requester_id=item.requester.id,
+                        requester_id=item.requester.id if item.requester else None,
                         on_behalf=item.raised_by is not None,
+                        channel=item.channel,
                     )
-                    self.notify(
+                    self.notify_secretary(
+                        item,
                         at,
-                        secretary,
+                        actor,
                         "request.submitted",
                         f"{item.community.name}新诉求：{item.title}",
                         item.title,
-                        f"/requests/{item.id}",
                     )
+                    if item.raised_by is not None and item.requester is not None:
+                        self.notify_resident(
+                            item,
+                            at,
+                            actor,
+                            "request.raised_for_you",
+                            f"{actor.display_name}为您登记了诉求“{item.title}”",
+                            "您可以在“我的诉求”中查看进展。",
+                        )
                 else:
                     self.record(
                         at,
@@ -1547,15 +2227,210 @@ class History:
                         from_status=before,
                         message=message,
                     )
-                if to in ("answered", "rejected", "accepted"):
+                self.event_effects(item, at, actor, before, to, message, extra or {})
+            for at, author, note in item.steps:
+                step_id = rows.new_id("request_step")
+                rows.add("request_step", step_id, item.id, author.id, note, at)
+                self.record(
+                    at,
+                    author,
+                    "request.step",
+                    "resident_request",
+                    item.id,
+                    step_id=step_id,
+                    photos=0,
+                )
+                self.notify_resident(
+                    item, at, author, "request.step", f"您的诉求“{item.title}”有新进展", note
+                )
+            for at, overdue in item.flags:
+                self.notify_secretary(
+                    item,
+                    at,
+                    None,
+                    "order.late",
+                    f"工单超期：“{item.title}”" if overdue else f"工单无人接单：“{item.title}”",
+                    "已过办理期限，尚未办结。"
+                    if overdue
+                    else f"派单{CLAIM_HOURS}小时后仍无人接单。",
+                )
+
+    def event_effects(self, item: Request, at, actor, before, to, message, extra) -> None:
+        """What a state change brings besides its history entry: the order's
+        assignment, the rating and the notifications the app sends."""
+        rows = self.rows
+        title = item.title
+        if to in ("answered", "rejected", "accepted"):
+            self.notify_resident(
+                item, at, actor, f"request.{to}", f"您反映的“{title}”已答复", message or ""
+            )
+        elif to == "dispatched":
+            kind, target = extra["assignee"]
+            self.record(
+                at,
+                actor,
+                "request.order_assigned",
+                "resident_request",
+                item.id,
+                assignee_kind=kind,
+                assignee_id=target.id,
+                due_date=extra["due"].isoformat(),
+            )
+            name = target.display_name if kind == "user" else target.name
+            people = [target] if kind == "user" else target.members
+            for user in people:
+                if user is not actor and user.is_active:
                     self.notify(
                         at,
-                        item.requester,
-                        f"request.{to}",
-                        f"您反映的“{item.title}”已答复",
-                        message or "",
+                        user,
+                        "order.dispatched",
+                        f"{name}的新工单：{title}",
+                        f"{item.community.name}，{item.location}。{extra['due']:%Y-%m-%d}前办结。",
                         f"/requests/{item.id}",
                     )
+            self.notify_resident(
+                item,
+                at,
+                actor,
+                "request.dispatched",
+                f"您的诉求“{title}”已派单办理",
+                f"{extra['due']:%Y-%m-%d}前办结。",
+            )
+        elif to == "claimed":
+            self.notify_secretary(
+                item, at, actor, "order.claimed", f"{actor.display_name}已接单“{title}”", ""
+            )
+            self.notify_resident(
+                item,
+                at,
+                actor,
+                "request.claimed",
+                f"您的诉求“{title}”正在办理",
+                f"{actor.display_name}已接单。",
+            )
+        elif to == "handed_back":
+            self.notify_secretary(
+                item,
+                at,
+                actor,
+                "order.handed_back",
+                f"{actor.display_name}退回了“{title}”",
+                message or "",
+            )
+        elif to == "handled" and before == "claimed":
+            self.notify_resident(
+                item,
+                at,
+                actor,
+                "request.handled",
+                f"您的诉求“{title}”已办结",
+                f"{message}\n\n请评价您的满意度。",
+            )
+            self.notify_secretary(
+                item,
+                at,
+                actor,
+                "order.handled",
+                f"{actor.display_name}已办结工单“{title}”",
+                message or "",
+            )
+        elif to == "closed" and actor is None:
+            self.notify_resident(
+                item,
+                at,
+                actor,
+                "request.closed",
+                f"您的诉求“{title}”已结案",
+                f"办结{RATING_DAYS}天内未评价，自动结案。",
+            )
+        if "rating" in extra:
+            rater, score, comment = extra["rating"]
+            rows.add(
+                "request_rating",
+                rows.new_id("request_rating"),
+                item.id,
+                rater.id,
+                score,
+                comment,
+                at,
+            )
+            self.record(
+                at,
+                rater,
+                "request.rated",
+                "resident_request",
+                item.id,
+                score=score,
+                for_resident=item.requester is not rater,
+            )
+            handler = [item.claimed_by] if item.claimed_by is not None else []
+            if score <= 2:
+                for user in [item.community.secretary, *handler]:
+                    if user is not rater:
+                        self.notify(
+                            at,
+                            user,
+                            "request.reopened",
+                            f"“{title}”评分{score}星：已重新打开",
+                            comment or "无评语。",
+                            f"/requests/{item.id}",
+                        )
+            else:
+                for user in handler:
+                    if user is not rater:
+                        self.notify(
+                            at,
+                            user,
+                            "request.rated",
+                            f"“{title}”评分{score}星",
+                            comment,
+                            f"/requests/{item.id}",
+                        )
+
+    def notify_secretary(self, item: Request, at, actor, kind: str, subject: str, body: str):
+        if item.community.secretary is not actor:
+            self.notify(at, item.community.secretary, kind, subject, body, f"/requests/{item.id}")
+
+    def notify_resident(self, item: Request, at, actor, kind: str, subject: str, body: str):
+        """The resident, when they have an account (and did not act themselves)."""
+        if item.requester is not None and item.requester is not actor:
+            self.notify(at, item.requester, kind, subject, body, f"/requests/{item.id}")
+
+    def visit_log(self) -> None:
+        rows = self.rows
+        self.visits.sort(key=lambda v: v[0])
+        for at, grid, visitor, visited, notes, follow_up, item in self.visits:
+            at = max(at, visitor.created_at)
+            visit_id = rows.new_id("visit")
+            rows.add(
+                "visit",
+                visit_id,
+                grid.id,
+                visitor.id,
+                visited[:120],
+                notes,
+                follow_up,
+                at,
+                item.id if item else None,
+            )
+            self.record(
+                at,
+                visitor,
+                "visit.logged",
+                "visit",
+                visit_id,
+                grid_id=grid.id,
+                community_id=grid.community.id,
+            )
+            if item is not None:
+                self.record(
+                    item.created_at,
+                    visitor,
+                    "visit.request_raised",
+                    "visit",
+                    visit_id,
+                    request_id=item.id,
+                )
 
     def notifications(self) -> None:
         rnd, rows = self.random, self.rows
