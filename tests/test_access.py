@@ -58,6 +58,8 @@ NEW_MINUTES = {"body": "# 会议纪要\n\n第三稿。\n", "save": "1"}
 ONLY_VOTER = expect(SIGN_IN, 403, 403, 200, 403, 403, 403)
 THE_RESIDENTS_OWN = expect(SIGN_IN, 200, 403, 403, 200, 403, 200)
 ASKED_TO_CONFIRM = expect(SIGN_IN, 404, 200, 200, 404, 404, 404)
+# The resident rates their own request (an empty rating: 422).
+ONLY_THE_RESIDENT = expect(SIGN_IN, 422, 403, 403, 403, 403, 403)
 
 # (method, path, body, expected status per person). Paths under /api/ get a
 # JSON body and a bearer token, the others form data and a session.
@@ -117,6 +119,24 @@ TABLE = [
     ("GET", "/api/v1/requests", None, users(200)),
     ("GET", "/api/v1/requests/{request}", None, THE_RESIDENTS_OWN),
     ("POST", "/api/v1/requests/{request}/reply", {}, managers(422)),
+    # --- orders on a request: the request is the resident's, dispatched to nobody ----------
+    # (each role of the workflow, and the wrong one of each kind: tests/test_orders*.py)
+    ("POST", "/requests/{request}/dispatch", {}, managers(422)),
+    ("POST", "/requests/{request}/claim", {}, users(403)),
+    ("GET", "/requests/{request}/hand-back", None, users(403)),
+    ("POST", "/requests/{request}/hand-back", {}, users(403)),
+    ("POST", "/requests/{request}/steps", {}, users(403)),
+    ("POST", "/requests/{request}/handled", {}, users(403)),
+    ("POST", "/requests/{request}/rating", {}, ONLY_THE_RESIDENT),
+    ("GET", "/my/orders", None, users(200)),
+    ("GET", "/communities/{community}/orders", None, managers(200)),
+    ("POST", "/api/v1/requests/{request}/dispatch", {}, managers(422)),
+    ("POST", "/api/v1/requests/{request}/claim", None, users(403)),
+    ("POST", "/api/v1/requests/{request}/hand-back", {}, users(403)),
+    ("POST", "/api/v1/requests/{request}/steps", {}, users(403)),
+    ("POST", "/api/v1/requests/{request}/handled", {}, users(403)),
+    ("POST", "/api/v1/requests/{request}/rating", {}, ONLY_THE_RESIDENT),
+    ("GET", "/api/v1/my/orders", None, users(200)),
     # --- meetings --------------------------------------------------------------------------
     # Secretaries are sent to their community's; an administrator chooses one.
     ("GET", "/dashboard", None, managers(302) | {"other_secretary": 302, "admin": 200}),

@@ -37,12 +37,6 @@ class AssigneeInSchema(BaseSchema):
     grid_id = Id(load_default=None, allow_none=True)
     unit_id = Id(load_default=None, allow_none=True)
 
-    @validates_schema
-    def _exactly_one(self, data, **kwargs) -> None:
-        given = [key for key in ("user_id", "grid_id", "unit_id") if data.get(key) is not None]
-        if len(given) != 1:
-            raise ValidationError(_("Give exactly one of user_id, grid_id and unit_id."))
-
 
 class DispatchSchema(BaseSchema):
     assignee = fields.Nested(
@@ -54,6 +48,15 @@ class DispatchSchema(BaseSchema):
     note = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=orders.NOTE_MAX)
     )
+
+    @validates_schema
+    def _one_assignee(self, data, **kwargs) -> None:
+        assignee = data.get("assignee") or {}
+        given = [key for key in ("user_id", "grid_id", "unit_id") if assignee.get(key) is not None]
+        if "assignee" in data and len(given) != 1:
+            raise ValidationError(
+                _("Give exactly one of user_id, grid_id and unit_id."), "assignee"
+            )
 
 
 class HandBackSchema(BaseSchema):

@@ -109,6 +109,10 @@ def order_panel(item: ResidentRequest) -> OrderPanel:
         panel.handled_form = failed.get("handled") or HandledForm()
     if may_rate and item.status in RATABLE:
         panel.rating_form = failed.get("rating") or OrderRatingForm()
+    # a refused form stays in view with the reason, though its step has passed
+    for name, form in failed.items():
+        if getattr(panel, f"{name}_form") is None:
+            setattr(panel, f"{name}_form", form)
     return panel
 
 
