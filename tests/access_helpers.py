@@ -23,6 +23,7 @@ from meetings.meeting import services as meeting_services
 from meetings.meeting.models import Meeting, MeetingStatus
 from meetings.minutes import services as minutes_services
 from meetings.notifications import services as notification_services
+from meetings.organisation import services as organisation_services
 from meetings.polls import services as poll_services
 from meetings.projects import services as project_services
 from meetings.projects import uploads
@@ -270,8 +271,25 @@ def _published(world: World) -> None:
     world.add(published=meeting, public_poll=poll)
 
 
+def _organisation(world: World) -> None:
+    """The community's street (no staff among the people of the table), a
+    grid with the voter in it, a property company serving the community with
+    the attendee as its member."""
+    admin, secretary = world.people["admin"], world.people["secretary"]
+    street = organisation_services.create_street(admin, "访问街道", "开发区")
+    organisation_services.assign_community(admin, street, world.community)
+    grid = organisation_services.create_grid(secretary, world.community, "第一网格", ["1栋"])
+    organisation_services.add_grid_member(secretary, grid, world.people["voter"])
+    unit = organisation_services.create_unit(
+        admin, "访问物业公司", "property_company", [world.community]
+    )
+    organisation_services.add_unit_member(admin, unit, world.people["attendee"])
+    world.add(org_street=street, org_grid=grid, org_unit=unit)
+
+
 # Which part builds each object.
 PARTS: dict[str, Callable[[World], None]] = {
+    **dict.fromkeys(["org_street", "org_grid", "org_unit"], _organisation),
     "request": _request,
     "notification": _notification,
     "draft": _draft,
