@@ -249,6 +249,19 @@ def _completed_project(world: World) -> None:
     world.add(completed_project=project)
 
 
+def _condition(world: World) -> None:
+    """A condition of the project's resolution, assigned to the voter."""
+    resolution = world.get("resolution")
+    condition = project_services.add_condition(
+        world.people["secretary"],
+        resolution,
+        "音量由专人控制",
+        date.today() + timedelta(days=7),
+        assignee_user_id=world.people["voter"].id,
+    )
+    world.add(condition=condition)
+
+
 def _closed(world: World) -> None:
     """Version 1 of the minutes sent round to the attendees, version 2 not yet."""
     secretary = world.people["secretary"]
@@ -314,6 +327,7 @@ PARTS: dict[str, Callable[[World], None]] = {
     "update": _project,
     "resolution": _project,
     "completed_project": _completed_project,
+    "condition": _condition,
     "closed": _closed,
     "published": _published,
     "public_poll": _published,

@@ -302,6 +302,21 @@ TABLE = [
     ("GET", "/api/v1/projects/{project}", None, everyone(200)),
     ("POST", "/api/v1/projects/{project}/updates", {}, managers(422)),
     ("POST", "/api/v1/projects/{completed_project}/ratings", {}, members(422)),
+    # --- responsible parties: the project names none; {condition} is the voter's ----------
+    # (units' members, the wrong unit, the responsible person: tests/test_tasks*.py)
+    ("GET", "/projects/{project}/edit", None, managers(200)),
+    ("POST", "/projects/{project}/edit", {}, managers(422)),
+    ("POST", "/projects/{project}/complete", {}, managers(302)),
+    ("GET", "/communities/{community}/responsible-people?q=王", None, managers(200)),
+    ("GET", "/resolutions/{resolution}/conditions/new", None, managers(200)),
+    ("POST", "/resolutions/{resolution}/conditions/new", {}, managers(422)),
+    ("GET", "/conditions/{condition}", None, insiders(200)),
+    ("POST", "/conditions/{condition}/done", {}, managers(302) | {"voter": 302}),
+    ("GET", "/my/tasks", None, users(200)),
+    ("PATCH", "/api/v1/projects/{project}", {}, managers(200)),
+    ("POST", "/api/v1/resolutions/{resolution}/conditions", {}, managers(422)),
+    ("POST", "/api/v1/conditions/{condition}/done", {}, managers(200) | {"voter": 200}),
+    ("GET", "/api/v1/my/tasks", None, users(200)),
     # --- minutes ---------------------------------------------------------------------------
     # The overview sends those asked to confirm to the confirmation page.
     (
