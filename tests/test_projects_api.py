@@ -145,7 +145,9 @@ def test_a_photo_url_in_the_detail(client, secretary, project, in_request):
         ("secretary", 201, None),
     ],
 )
-def test_only_the_secretary_posts_updates(call, project, role, status, code):
+def test_without_responsible_parties_only_the_secretary_posts_updates(
+    call, project, role, status, code
+):
     response = call(
         "POST",
         f"/projects/{project.id}/updates",

@@ -13,6 +13,7 @@ from project_helpers import resolution_count
 from meetings.extensions import db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import MeetingStatus
+from meetings.organisation.models import Unit, UnitKind, UnitMember
 from meetings.polls import services as poll_services
 from meetings.projects import services
 from meetings.projects.models import Decision, Project, ProjectStatus, Resolution
@@ -606,3 +607,41 @@ def test_a_resolution_is_corrected_through_the_api_until_the_minutes_are_out(
         client.patch("/api/v1/resolutions/999999", json={}, headers=bearer(secretary)).status_code
         == 404
     )
+
+
+def test_the_form_names_a_unit_serving_the_community_and_a_person(
+    english, login, secretary, deliberation, make_user
+):
+    rep = make_user("wuye", display_name="物业陈经理")
+    unit = Unit(
+        name="优山美地物业",
+        kind=UnitKind.PROPERTY_COMPANY,
+        communities=[deliberation.meeting.community],
+    )
+    db.session.add_all([unit, UnitMember(unit=unit, user=rep)])
+    db.session.flush()
+    login(secretary)
+    url = f"/meetings/{deliberation.meeting.id}/resolutions/new"
+    page = english.get(url).get_data(as_text=True)
+    assert f'<option value="{unit.id}">优山美地物业</option>' in page
+    data = {
+        "agenda_item_id": 0,
+        "poll_id": 0,
+        "decision": "",
+        "text": "对活动室进行改造出新。",
+        "project_mode": "new",
+        "project_title": "活动室改造出新",
+        "responsible_unit": "",
+        "responsible_unit_id": unit.id,
+        "responsible_person": "nobody-here",
+        "due_date": "2030-05-31",
+        "project_id": 0,
+    }
+    wrong = english.post(url, data=data)
+    assert wrong.status_code == 422
+    assert field_errors(wrong.get_data(as_text=True), "responsible_person")
+    response = english.post(url, data=data | {"responsible_person": "wuye"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    project = db.session.scalar(db.select(Project))
+    assert project.responsible_unit == "优山美地物业"
+    assert (project.responsible_unit_id, project.responsible_user_id) == (unit.id, rep.id)
