@@ -47,6 +47,7 @@ from meetings.polls import api as polls_api
 from meetings.polls import services as poll_services
 from meetings.projects import api as projects_api
 from meetings.requests import api as requests_api
+from meetings.requests import order_api as orders_api
 from meetings.requests import services as request_services
 
 pytest_plugins = ["meeting_fixtures", "minutes_fixtures"]
@@ -195,7 +196,7 @@ def api_schema(app):
 AREAS = [
     module.bp.name
     for module in (auth_api, requests_api, notifications_api, meeting_api, polls_api)
-    + (projects_api, minutes_api)
+    + (projects_api, minutes_api, orders_api)
 ]
 
 # Lists of ids in bodies, named for what each element is.

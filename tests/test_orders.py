@@ -11,14 +11,14 @@ from datetime import date, timedelta
 import pytest
 from order_helpers import DUE, make_grid, make_unit
 from project_helpers import image_bytes
-from request_helpers import fresh, notifications_of, raise_request
+from request_helpers import draft, fresh, notifications_of, raise_request
 
 from auth.models import Community
 from meetings.audit.models import AuditEntry
 from meetings.dbtypes import utcnow
 from meetings.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from meetings.extensions import db
-from meetings.organisation.models import Street, StreetStaff
+from meetings.organisation.models import GridMember, Street, StreetStaff, UnitMember
 from meetings.requests import orders, services
 from meetings.requests.models import RequestStatus
 
@@ -209,8 +209,6 @@ def test_a_grid_member_claims_and_a_second_claim_is_refused(
     secretary, resident, community, grid_one, grid_one_worker, make_user
 ):
     second = make_user("gridmate", community=community)
-    from meetings.organisation.models import GridMember
-
     db.session.add(GridMember(grid=grid_one, user=second))
     item = raise_request(resident, community)
     orders.dispatch(secretary, item, orders.AssigneeChoice("grid", grid_one.id), DUE)
@@ -280,8 +278,6 @@ def test_only_the_one_who_claimed_records_steps_and_marks_handled(
     make_order, property_staff, make_user, property_unit, secretary
 ):
     colleague = make_user("colleague")
-    from meetings.organisation.models import UnitMember
-
     db.session.add(UnitMember(unit=property_unit, user=colleague))
     db.session.flush()
     item = make_order("claimed")
@@ -334,8 +330,6 @@ def test_marking_handled_sends_the_reply_to_the_resident_and_the_secretary(
 def test_no_notification_for_a_resident_without_an_account(
     grid_one_worker, grid_one, secretary, community
 ):
-    from request_helpers import draft
-
     item = services.raise_for_resident(
         grid_one_worker,
         community,
@@ -424,8 +418,6 @@ def test_my_orders_lists_person_grid_and_unit_orders_open_first(
     property_unit,
     make_user,
 ):
-    from meetings.organisation.models import UnitMember
-
     db.session.add(UnitMember(unit=property_unit, user=grid_one_worker))
     done = raise_request(resident, community, title="已处理的")
     orders.dispatch(secretary, done, orders.AssigneeChoice("user", grid_one_worker.id), DUE)

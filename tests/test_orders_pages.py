@@ -12,10 +12,12 @@ import pytest
 from conftest import field_errors, flashes, form_errors
 from order_helpers import DUE
 from project_helpers import image_bytes
+from query_count import queries_of
 from request_helpers import fresh, notifications_of, raise_request
 
 from meetings.dbtypes import utcnow
 from meetings.extensions import db
+from meetings.organisation.models import UnitMember
 from meetings.requests.models import RequestStatus
 
 pytest_plugins = ["meeting_fixtures", "order_fixtures"]
@@ -129,8 +131,6 @@ def test_the_assignee_claims_from_the_request_page(english, login, make_order, p
 def test_a_late_claim_says_why(
     english, login, make_order, property_staff, make_user, property_unit
 ):
-    from meetings.organisation.models import UnitMember
-
     colleague = make_user("colleague")
     db.session.add(UnitMember(unit=property_unit, user=colleague))
     item = make_order("claimed")
@@ -317,3 +317,30 @@ def test_the_secretarys_orders_page_flags_late_orders(
     english.post("/auth/logout")
     login(other_secretary)
     assert english.get(f"/communities/{community.id}/orders").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("property_staff", "/my/orders"),
+        ("property_staff", "/api/v1/my/orders"),
+        ("secretary", "/communities/{community}/orders"),
+    ],
+)
+def test_the_order_lists_queries_do_not_grow_with_the_orders(
+    client, login, bearer, make_order, request, community, who, path
+):
+    user = request.getfixturevalue(who)
+    url = path.format(community=community.id)
+    headers = bearer(user) if url.startswith("/api/") else {}
+    if not headers:
+        login(user)
+
+    def grow(n: int) -> None:
+        for state in ["dispatched", "claimed", "handled", "reopened", "closed"][:n]:
+            make_order(state)
+
+    grow(2)
+    small = queries_of(client, url, headers=headers)
+    grow(5)
+    assert queries_of(client, url, headers=headers) == small
