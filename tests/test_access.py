@@ -119,6 +119,28 @@ TABLE = [
     ("GET", "/api/v1/requests", None, users(200)),
     ("GET", "/api/v1/requests/{request}", None, THE_RESIDENTS_OWN),
     ("POST", "/api/v1/requests/{request}/reply", {}, managers(422)),
+    # --- intake by those who hear it: photos, the intake form, the visit log ---------------
+    # Nobody of the seven works in a grid: the intake form is for those who run a community.
+    ("GET", "/requests/intake", None, managers(200) | {"other_secretary": 200}),
+    ("POST", "/requests/intake", {}, managers(422) | {"other_secretary": 422}),
+    # Photos: those who see the request and may add to it (no file sent: 422).
+    ("POST", "/requests/{request}/photos", {}, expect(SIGN_IN, 422, 403, 403, 422, 403, 422)),
+    (
+        "POST",
+        "/api/v1/requests/{request}/photos",
+        {},
+        expect(SIGN_IN, 422, 403, 403, 422, 403, 422),
+    ),
+    # A photo's number tells nothing to those who may not see its request.
+    ("GET", "/requests/photos/2147483647", None, users(404)),
+    ("GET", "/visits", None, managers(200) | {"other_secretary": 200}),
+    ("GET", "/visits/new", None, users(403)),
+    ("POST", "/visits/new", {}, users(403)),
+    ("GET", "/visits/2147483647/request", None, users(404)),
+    ("POST", "/visits/2147483647/request", {}, users(404)),
+    ("GET", "/api/v1/visits", None, users(200)),
+    ("POST", "/api/v1/visits", {}, users(403)),
+    ("POST", "/api/v1/visits/2147483647/request", {}, users(404)),
     # --- orders on a request: the request is the resident's, dispatched to nobody ----------
     # (each role of the workflow, and the wrong one of each kind: tests/test_orders*.py)
     ("POST", "/requests/{request}/dispatch", {}, managers(422)),

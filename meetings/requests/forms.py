@@ -173,7 +173,7 @@ class IntakeForm(PhotosMixin, FlaskForm):
     building). The resident's details and the channel are checked by the
     service (``raise_for_resident``), next to these fields."""
 
-    community_id = SelectField(_l("Community (社区)"), coerce=int)
+    community_id = SelectField(_l("Community (社区)"), coerce=int, validate_choice=False)
     has_account = RadioField(
         _l("The resident"),
         choices=[
@@ -285,7 +285,7 @@ class PhotoForm(PhotosMixin, FlaskForm):
 class VisitForm(FlaskForm):
     """A grid worker's visit log entry."""
 
-    grid_id = SelectField(_l("Grid (网格)"), coerce=int)
+    grid_id = SelectField(_l("Grid (网格)"), coerce=int, validate_choice=False)
     visited = StringField(
         _l("Whom did you visit?"),
         validators=[
