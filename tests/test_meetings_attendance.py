@@ -14,8 +14,9 @@ from meetings.errors import Conflict, NotAllowed, ValidationFailed
 from meetings.extensions import db
 from meetings.meeting import checkin, services
 from meetings.meeting.models import AttendeeRole, Presence, Rsvp
+from meetings.organisation import services as organisation
 
-pytest_plugins = ["meeting_fixtures"]  # make_meeting, attendee, in_request…
+pytest_plugins = ["meeting_fixtures", "organisation_fixtures"]  # make_meeting, attendee…
 
 # --- invitations ----------------------------------------------------------------------
 
@@ -446,3 +447,164 @@ def test_the_qr_code_holds_the_attendees_own_link_on_the_public_address(
     assert url.startswith(prefix)
     claim = checkin.read_token(url.removeprefix(prefix))
     assert (claim.meeting_id, claim.user_id) == (meeting.id, attendee.id)
+
+
+# --- invitations across the street, with the usual role ---------------------------------
+
+
+@pytest.fixture
+def street_people(request):
+    """The organisation's fixtures (``organisation_fixtures``), on demand."""
+    return request.getfixturevalue
+
+
+def test_street_staff_unit_members_and_members_elsewhere_may_be_invited(
+    client, bearer, make_meeting, secretary, community, street_people
+):
+    official = street_people("street_official")
+    staff = street_people("property_staff")
+    street_people("unit")
+    cppcc = street_people("cppcc_member")
+    meeting = make_meeting("scheduled")
+    url = f"/api/v1/meetings/{meeting.id}/attendances"
+    # without a role: the usual one
+    roles = {}
+    for user in (official, staff):
+        response = client.post(url, json={"user_id": user.id}, headers=bearer(secretary))
+        assert response.status_code == 201, response.get_json()
+        roles[user.username] = response.get_json()["role"]
+    assert roles == {"official": "street_official", "wuye": "property_rep"}
+    # a member of another community only: refused, until a member here too
+    refused = client.post(url, json={"user_id": cppcc.id}, headers=bearer(secretary))
+    assert refused.status_code == 422
+    assert "东篱社区" in refused.get_json()["error"]["fields"]["user_id"][0]
+    client.post(
+        f"/api/v1/communities/{community.id}/members",
+        json={"user_id": cppcc.id, "standing_role": "cppcc_member"},
+        headers=bearer(secretary),
+    )
+    response = client.post(url, json={"user_id": cppcc.id}, headers=bearer(secretary))
+    assert response.get_json()["role"] == "cppcc_member"
+    # a role given wins over the usual one
+    other = make_meeting("draft", title="另一个会")
+    given = client.post(
+        f"/api/v1/meetings/{other.id}/attendances",
+        json={"user_id": official.id, "role": "observer"},
+        headers=bearer(secretary),
+    )
+    assert (given.get_json()["role"], given.get_json()["may_vote"]) == ("observer", False)
+
+
+def test_another_streets_official_is_not_invited(
+    client, bearer, make_meeting, secretary, street_people
+):
+    street_people("street")
+    other = street_people("other_official")
+    meeting = make_meeting("draft")
+    response = client.post(
+        f"/api/v1/meetings/{meeting.id}/attendances",
+        json={"user_id": other.id},
+        headers=bearer(secretary),
+    )
+    assert response.status_code == 422
+
+
+def test_a_cppcc_member_sits_in_two_communities_meetings_with_their_role(
+    in_request, make_meeting, secretary, other_secretary, other_community, community, street_people
+):
+    cppcc = street_people("cppcc_member")
+    organisation.add_member(secretary, community, cppcc, "cppcc_member")
+    organisation.set_standing_role(other_secretary, other_community, cppcc, "cppcc_member")
+    here = make_meeting("draft")
+    there = make_meeting("draft", community=other_community, by=other_secretary, title="星怡议事会")
+    [a] = services.invite(secretary, here, [services.Invitation(cppcc)])
+    [b] = services.invite(other_secretary, there, [services.Invitation(cppcc)])
+    assert a.role == b.role == AttendeeRole.CPPCC_MEMBER
+
+
+def test_the_attendees_page_lists_street_staff_with_their_role_pre_filled(
+    english, login, make_meeting, secretary, street_people
+):
+    official = street_people("street_official")
+    meeting = make_meeting("draft")
+    login(secretary)
+    page = english.get(f"/meetings/{meeting.id}/attendees?q=街道").get_data(as_text=True)
+    index = invite_rows(page)[official.display_name]
+    assert re.search(
+        rf'id="rows-{index}-role"[^>]*>.*?<option selected value="street_official">', page, re.S
+    )
+
+
+# --- the same people as an earlier meeting ----------------------------------------------
+
+
+def test_copying_an_earlier_meetings_people_adds_and_skips(
+    client, bearer, make_meeting, make_member, secretary, attendee, street_people
+):
+    official = street_people("street_official")
+    left = make_member("已搬走")
+    earlier = make_meeting(
+        "closed",
+        invite={attendee: "cppcc_member", official: "street_official", left: "observer"},
+        title="上次议事会",
+    )
+    left.is_active = False
+    meeting = make_meeting("draft", invite={attendee: "resident_rep"})
+    db.session.flush()
+    response = client.post(
+        f"/api/v1/meetings/{meeting.id}/attendances/copy",
+        json={"from_meeting_id": earlier.id},
+        headers=bearer(secretary),
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert [(a["user_id"], a["role"]) for a in body["added"]] == [(official.id, "street_official")]
+    assert {(s["user_id"], s["reason"]) for s in body["skipped"]} == {
+        (attendee.id, "already_invited"),
+        (left.id, "not_invitable"),
+    }
+    assert "attendance.copied" in audit_actions(meeting)
+
+
+def test_copying_from_another_communitys_meeting_is_refused(
+    client, bearer, make_meeting, secretary, other_secretary, other_community
+):
+    theirs = make_meeting("scheduled", community=other_community, by=other_secretary)
+    meeting = make_meeting("draft")
+    url = f"/api/v1/meetings/{meeting.id}/attendances/copy"
+    response = client.post(url, json={"from_meeting_id": theirs.id}, headers=bearer(secretary))
+    assert response.status_code == 422
+    assert (
+        client.post(url, json={"from_meeting_id": 999999}, headers=bearer(secretary)).status_code
+        == 422
+    )
+    forbidden = client.post(
+        url, json={"from_meeting_id": theirs.id}, headers=bearer(other_secretary)
+    )
+    assert forbidden.status_code == 404  # a draft is as missing as a wrong id to outsiders
+
+
+def test_the_attendees_page_copies_after_a_confirmation(
+    english, login, make_meeting, make_member, secretary, attendee
+):
+    voter = make_member("李代表")
+    earlier = make_meeting("closed", invite={attendee: "cppcc_member", voter: "resident_rep"})
+    meeting = make_meeting("draft", invite={voter: "expert"}, title="这次议事会")
+    login(secretary)
+    page = english.get(f"/meetings/{meeting.id}/attendees").get_data(as_text=True)
+    assert f'<option value="{earlier.id}">' in page
+    confirm = english.get(f"/meetings/{meeting.id}/attendees/copy?from_meeting_id={earlier.id}")
+    assert confirm.status_code == 200
+    text = confirm.get_data(as_text=True)
+    assert "张秀英" in text.split('id="to-add"')[1].split("</ul>")[0]
+    assert "李代表" in text.split('id="skipped"')[1].split("</ul>")[0]
+    assert attendance_of(meeting, attendee) is None  # nothing changes before confirming
+    done = english.post(
+        f"/meetings/{meeting.id}/attendees/copy", data={"from_meeting_id": str(earlier.id)}
+    )
+    assert done.status_code == 302
+    assert "1 invited, 1 left out." in flashes(
+        english.get(done.headers["Location"]).get_data(as_text=True)
+    )
+    assert attendance_of(meeting, attendee).role == AttendeeRole.CPPCC_MEMBER
+    assert attendance_of(meeting, voter).role == AttendeeRole.EXPERT
