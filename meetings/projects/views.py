@@ -93,6 +93,13 @@ def condition_overdue(condition) -> bool:
 
 
 @bp.app_template_global()
+def open_task_count() -> int:
+    """How many projects and conditions the signed-in person (or their
+    units) has open: for a "My tasks" badge in the menu (one query)."""
+    return services.open_task_count(current_user)
+
+
+@bp.app_template_global()
 def request_outcome(item: ResidentRequest) -> services.RequestOutcome:
     """The request page's outcome section (``projects/_request_outcome.html``);
     the request page itself is only for the requester and the secretary."""
