@@ -14,8 +14,11 @@ from query_count import counting_queries
 from request_helpers import fresh, notifications_of, raise_request, requests_in
 
 from meetings.errors import NotAllowed, ValidationFailed
+from meetings.minutes.services import answer_requesters
 from meetings.requests import services
 from meetings.requests.models import RequestChannel, RequestStatus
+
+pytest_plugins = ["meeting_fixtures"]
 
 
 @pytest.fixture
@@ -501,3 +504,19 @@ def test_my_requests_lists_what_a_grid_worker_raised(english, login, grid, grid_
     page = english.get("/requests/mine").get_data(as_text=True)
     assert "卫生间漏水" in page and "For 王阿姨" in page
     assert "Log a concern for a resident" in page
+
+
+# --- through a meeting ---------------------------------------------------------------------
+
+
+def test_a_request_without_an_account_goes_through_a_meeting(
+    db, make_meeting, grid, grid_member, secretary, community
+):
+    """Scheduling, the minutes' answer to requesters and the topic pickers
+    take a request whose resident has no account (nobody to notify)."""
+    item = log_for_resident(grid_member, community)
+    services.reply_to_request(secretary, item, "accept", None)
+    meeting = make_meeting("scheduled", request_ids=[item.id])
+    assert fresh(item).status == RequestStatus.SCHEDULED
+    answer_requesters(secretary, meeting)
+    assert notifications_of(grid_member, "minutes.published") == []

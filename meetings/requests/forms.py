@@ -175,7 +175,7 @@ class IntakeForm(PhotosMixin, FlaskForm):
 
     community_id = SelectField(_l("Community (社区)"), coerce=int, validate_choice=False)
     has_account = RadioField(
-        _l("The resident"),
+        _l("Whose concern is it? The resident"),
         choices=[
             SelectChoice("no", _l("has no account: I give their name")),
             SelectChoice("yes", _l("has an account: I choose them")),
