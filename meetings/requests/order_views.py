@@ -89,7 +89,9 @@ def order_panel(item: ResidentRequest) -> OrderPanel:
     sees_order = orders.can_see_order(user, item)
     may_rate = orders.can_rate(user, item)
     has_order = item.dispatched_at is not None or bool(item.ratings)
-    if not sees_order and not (may_rate and (has_order or item.status in RATABLE)):
+    # the request's page is for those who may see the request: each of them
+    # sees its order once there is one (the street's staff, the resident)
+    if not (sees_order or has_order or (may_rate and item.status in RATABLE)):
         return OrderPanel(visible=False)
     failed = g.get("order_forms", {})
     panel = OrderPanel(
