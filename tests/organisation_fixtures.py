@@ -44,19 +44,19 @@ def other_official(make_user, admin, other_street) -> User:
 
 
 @pytest.fixture
-def grid_leader(make_user, community) -> User:
+def our_grid_leader(make_user, community) -> User:
     return make_user("gridleader", community=community, display_name="石杰")
 
 
 @pytest.fixture
-def grid(secretary, community, grid_leader, in_request) -> Grid:
-    grid = services.create_grid(secretary, community, "第一网格", ["1栋", "2栋"])
-    services.add_grid_member(secretary, grid, grid_leader, is_leader=True)
-    return grid
+def our_grid(secretary, community, our_grid_leader, in_request) -> Grid:
+    our_grid = services.create_grid(secretary, community, "第一网格", ["1栋", "2栋"])
+    services.add_grid_member(secretary, our_grid, our_grid_leader, is_leader=True)
+    return our_grid
 
 
 @pytest.fixture
-def other_grid_leader(make_user, other_community, other_secretary, in_request) -> User:
+def their_grid_leader(make_user, other_community, other_secretary, in_request) -> User:
     """The leader of a grid of the other community."""
     user = make_user("othergrid", community=other_community, display_name="别网格长")
     other = services.create_grid(other_secretary, other_community, "星怡一网格", ["9栋"])
@@ -65,15 +65,15 @@ def other_grid_leader(make_user, other_community, other_secretary, in_request) -
 
 
 @pytest.fixture
-def property_staff(make_user) -> User:
+def unit_staff(make_user) -> User:
     """A member of no community: the property company's man on the ground."""
     return make_user("wuye", display_name="物业小王")
 
 
 @pytest.fixture
-def unit(admin, community, property_staff, in_request) -> Unit:
+def unit(admin, community, unit_staff, in_request) -> Unit:
     unit = services.create_unit(admin, "绿城物业", "property_company", [community])
-    services.add_unit_member(admin, unit, property_staff)
+    services.add_unit_member(admin, unit, unit_staff)
     return unit
 
 

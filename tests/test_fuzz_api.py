@@ -43,6 +43,9 @@ from meetings.minutes import api as minutes_api
 from meetings.minutes import services as minutes_services
 from meetings.notifications import api as notifications_api
 from meetings.notifications.models import Notification
+from meetings.organisation import api as organisation_api
+from meetings.organisation import services as organisation_services
+from meetings.organisation.models import Street, Unit, UnitKind
 from meetings.polls import api as polls_api
 from meetings.polls import services as poll_services
 from meetings.projects import api as projects_api
@@ -125,6 +128,13 @@ def world(
             location="3号楼",
         ),
     )
+    # the organisation: the community's street, a grid, a unit serving it
+    street = Street(name="模糊街道", district="开发区")
+    db.session.add(street)
+    community.street_record = street
+    grid = organisation_services.create_grid(secretary, community, "模糊网格", ["1栋"])
+    unit = Unit(name="模糊物业", kind=UnitKind.PROPERTY_COMPANY, communities=[community])
+    db.session.add(unit)
     db.session.flush()
 
     notifications = list(
@@ -139,6 +149,10 @@ def world(
         "to": [1],
         "username": [secretary.username],
         "password": [PASSWORD],
+        "street_id": [street.id],
+        "grid_id": [grid.id],
+        "unit_id": [unit.id],
+        "from_meeting_id": [draft.id, held.meeting.id],
     }
     scenes = []
     # The objects most calls can act on come first: sampling favours them.
@@ -196,7 +210,7 @@ def api_schema(app):
 AREAS = [
     module.bp.name
     for module in (auth_api, requests_api, notifications_api, meeting_api, polls_api)
-    + (projects_api, minutes_api, orders_api)
+    + (projects_api, minutes_api, orders_api, organisation_api)
 ]
 
 # Lists of ids in bodies, named for what each element is.

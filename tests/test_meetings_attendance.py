@@ -462,7 +462,7 @@ def test_street_staff_unit_members_and_members_elsewhere_may_be_invited(
     client, bearer, make_meeting, secretary, community, street_people
 ):
     official = street_people("street_official")
-    staff = street_people("property_staff")
+    staff = street_people("unit_staff")
     street_people("unit")
     cppcc = street_people("cppcc_member")
     meeting = make_meeting("scheduled")

@@ -100,7 +100,9 @@ def test_secretary_changes_a_members_standing_role(english, login, secretary, co
     assert '<option value="owners_committee_rep" selected>' in page
 
 
-@pytest.mark.parametrize("who", ["other_secretary", "street_official", "grid_leader", "resident"])
+@pytest.mark.parametrize(
+    "who", ["other_secretary", "street_official", "our_grid_leader", "resident"]
+)
 def test_others_do_not_add_members(client, login, request, community, cppcc_member, resident, who):
     login(request.getfixturevalue(who))
     added = client.post(f"/communities/{community.id}/members", data={"person": "cppcc"})
@@ -127,7 +129,7 @@ def test_the_accounts_picker_finds_people_of_other_communities(
 
 
 def test_secretary_creates_a_grid_with_its_buildings_and_people(
-    english, login, secretary, community, grid_leader, resident
+    english, login, secretary, community, our_grid_leader, resident
 ):
     login(secretary)
     response = english.post(
@@ -135,37 +137,41 @@ def test_secretary_creates_a_grid_with_its_buildings_and_people(
         data={"name": "第三网格", "buildings": "1栋、2栋, 3栋\n4栋，5栋"},
     )
     assert response.status_code == 302
-    grid = db.session.scalar(db.select(Grid).where(Grid.name == "第三网格"))
-    assert grid.buildings == ["1栋", "2栋", "3栋", "4栋", "5栋"]
+    our_grid = db.session.scalar(db.select(Grid).where(Grid.name == "第三网格"))
+    assert our_grid.buildings == ["1栋", "2栋", "3栋", "4栋", "5栋"]
     leader = english.post(
-        f"/grids/{grid.id}/members", data={"person": "gridleader", "is_leader": "y"}
+        f"/grids/{our_grid.id}/members", data={"person": "gridleader", "is_leader": "y"}
     )
     assert leader.status_code == 302
-    member = english.post(f"/grids/{grid.id}/members", data={"person": "resident"})
+    member = english.post(f"/grids/{our_grid.id}/members", data={"person": "resident"})
     assert member.status_code == 302
-    page = english.get(f"/grids/{grid.id}").get_data(as_text=True)
+    page = english.get(f"/grids/{our_grid.id}").get_data(as_text=True)
     assert "石杰" in page and "王阿姨" in page and "Grid leader" in page
-    toggled = english.post(f"/grids/{grid.id}/members/{resident.id}/leader")
+    toggled = english.post(f"/grids/{our_grid.id}/members/{resident.id}/leader")
     assert toggled.status_code == 302
     db.session.expire_all()
-    assert {u.display_name for u in grid.leaders} == {"石杰", "王阿姨"}
-    edited = english.post(f"/grids/{grid.id}/edit", data={"name": "第三网格", "buildings": "6栋"})
+    assert {u.display_name for u in our_grid.leaders} == {"石杰", "王阿姨"}
+    edited = english.post(
+        f"/grids/{our_grid.id}/edit", data={"name": "第三网格", "buildings": "6栋"}
+    )
     assert edited.status_code == 302
-    removed = english.post(f"/grids/{grid.id}/members/{resident.id}/remove")
+    removed = english.post(f"/grids/{our_grid.id}/members/{resident.id}/remove")
     assert removed.status_code == 302
     db.session.expire_all()
-    assert grid.buildings == ["6栋"]
-    assert [m.user_id for m in grid.members] == [grid_leader.id]
+    assert our_grid.buildings == ["6栋"]
+    assert [m.user_id for m in our_grid.members] == [our_grid_leader.id]
 
 
-def test_only_members_of_the_community_join_its_grid(english, login, secretary, grid, cppcc_member):
+def test_only_members_of_the_community_join_its_grid(
+    english, login, secretary, our_grid, cppcc_member
+):
     login(secretary)
-    response = english.post(f"/grids/{grid.id}/members", data={"person": "cppcc"})
+    response = english.post(f"/grids/{our_grid.id}/members", data={"person": "cppcc"})
     assert response.status_code == 422
     assert field_errors(response.get_data(as_text=True), "person")
 
 
-def test_a_grid_name_is_unique_in_its_community(english, login, secretary, community, grid):
+def test_a_grid_name_is_unique_in_its_community(english, login, secretary, community, our_grid):
     login(secretary)
     response = english.post(f"/communities/{community.id}/grids", data={"name": "第一网格"})
     assert response.status_code == 422
@@ -176,31 +182,40 @@ def test_a_grid_name_is_unique_in_its_community(english, login, secretary, commu
     ("who", "sees"),
     [
         ("secretary", 200),
-        ("grid_leader", 200),
+        ("our_grid_leader", 200),
         ("street_official", 200),
         ("admin", 200),
         ("other_official", 403),
         ("other_secretary", 403),
-        ("other_grid_leader", 403),
+        ("their_grid_leader", 403),
         ("resident", 403),
     ],
 )
-def test_who_sees_the_grids(client, login, request, community, grid, who, sees):
+def test_who_sees_the_grids(client, login, request, community, our_grid, who, sees):
     login(request.getfixturevalue(who))
     assert client.get(f"/communities/{community.id}/grids").status_code == sees
-    assert client.get(f"/grids/{grid.id}").status_code == sees
+    assert client.get(f"/grids/{our_grid.id}").status_code == sees
 
 
-@pytest.mark.parametrize("who", ["grid_leader", "street_official", "other_secretary"])
-def test_only_the_secretary_changes_grids(client, login, request, community, grid, resident, who):
+@pytest.mark.parametrize("who", ["our_grid_leader", "street_official", "other_secretary"])
+def test_only_the_secretary_changes_grids(
+    client, login, request, community, our_grid, resident, who
+):
     login(request.getfixturevalue(who))
     assert client.post(f"/communities/{community.id}/grids", data={"name": "x"}).status_code == 403
-    assert client.get(f"/grids/{grid.id}/edit").status_code == 403
-    assert client.post(f"/grids/{grid.id}/members", data={"person": "resident"}).status_code == 403
+    assert client.get(f"/grids/{our_grid.id}/edit").status_code == 403
+    assert (
+        client.post(f"/grids/{our_grid.id}/members", data={"person": "resident"}).status_code == 403
+    )
 
 
-def test_grid_pages_ask_anonymous_visitors_to_sign_in(client, community, grid):
-    for url in (f"/communities/{community.id}/grids", f"/grids/{grid.id}", "/units", "/streets"):
+def test_grid_pages_ask_anonymous_visitors_to_sign_in(client, community, our_grid):
+    for url in (
+        f"/communities/{community.id}/grids",
+        f"/grids/{our_grid.id}",
+        "/units",
+        "/streets",
+    ):
         response = client.get(url)
         assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
@@ -244,7 +259,7 @@ def test_a_unit_form_offers_only_the_secretarys_communities(
     [
         ("admin", 200, True),
         ("secretary", 200, True),
-        ("property_staff", 200, False),
+        ("unit_staff", 200, False),
         ("other_secretary", 403, False),
         ("resident", 403, False),
         ("street_official", 403, False),
@@ -258,16 +273,16 @@ def test_who_sees_and_manages_a_unit(client, login, request, unit, make_user, wh
     assert added.status_code == (302 if manages else 403)
 
 
-def test_removing_a_unit_member(english, login, secretary, unit, property_staff):
+def test_removing_a_unit_member(english, login, secretary, unit, unit_staff):
     login(secretary)
-    assert english.post(f"/units/{unit.id}/members/{property_staff.id}/remove").status_code == 302
+    assert english.post(f"/units/{unit.id}/members/{unit_staff.id}/remove").status_code == 302
     db.session.expire_all()
     assert unit.members == []
 
 
-def test_residents_without_units_see_no_unit_list(client, login, resident, property_staff, unit):
+def test_residents_without_units_see_no_unit_list(client, login, resident, unit_staff, unit):
     login(resident)
     assert client.get("/units").status_code == 403
     client.post("/auth/logout")
-    login(property_staff)
+    login(unit_staff)
     assert client.get("/units").status_code == 200

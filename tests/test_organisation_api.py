@@ -148,10 +148,17 @@ def test_a_standing_role_is_an_attendee_role(client, bearer, secretary, communit
 
 
 def test_members_are_added_by_the_communitys_secretary_only(
-    client, bearer, other_secretary, community, cppcc_member, grid_leader, street_official, resident
+    client,
+    bearer,
+    other_secretary,
+    community,
+    cppcc_member,
+    our_grid_leader,
+    street_official,
+    resident,
 ):
     url = f"/api/v1/communities/{community.id}/members"
-    for user in (other_secretary, grid_leader, street_official, resident):
+    for user in (other_secretary, our_grid_leader, street_official, resident):
         response = client.post(url, json={"user_id": cppcc_member.id}, headers=bearer(user))
         assert response.status_code == 403, user
     assert client.post(url, json={"user_id": cppcc_member.id}).status_code == 401
@@ -183,18 +190,22 @@ def test_secretary_creates_a_grid_and_adds_its_leader(
         headers=bearer(secretary),
     )
     assert response.status_code == 201
-    grid = response.get_json()
-    assert (grid["name"], grid["buildings"], grid["members"]) == ("第二网格", ["3栋", "4栋"], [])
+    our_grid = response.get_json()
+    assert (our_grid["name"], our_grid["buildings"], our_grid["members"]) == (
+        "第二网格",
+        ["3栋", "4栋"],
+        [],
+    )
     leader = make_user(community=community, display_name="王网格长")
     added = client.post(
-        f"/api/v1/grids/{grid['id']}/members",
+        f"/api/v1/grids/{our_grid['id']}/members",
         json={"user_id": leader.id, "is_leader": True},
         headers=bearer(secretary),
     )
     assert added.status_code == 201
     assert added.get_json()["is_leader"] is True
     again = client.post(
-        f"/api/v1/grids/{grid['id']}/members",
+        f"/api/v1/grids/{our_grid['id']}/members",
         json={"user_id": leader.id},
         headers=bearer(secretary),
     )
@@ -208,10 +219,10 @@ def test_secretary_creates_a_grid_and_adds_its_leader(
 
 
 def test_a_grid_member_must_be_a_member_of_its_community(
-    client, bearer, secretary, grid, cppcc_member
+    client, bearer, secretary, our_grid, cppcc_member
 ):
     response = client.post(
-        f"/api/v1/grids/{grid.id}/members",
+        f"/api/v1/grids/{our_grid.id}/members",
         json={"user_id": cppcc_member.id},
         headers=bearer(secretary),
     )
@@ -222,33 +233,42 @@ def test_a_grid_member_must_be_a_member_of_its_community(
 def test_grids_are_seen_by_secretary_grid_workers_and_street_staff(
     client,
     bearer,
-    grid,
+    our_grid,
     community,
     secretary,
-    grid_leader,
+    our_grid_leader,
     street_official,
     other_official,
     other_secretary,
-    other_grid_leader,
+    their_grid_leader,
     resident,
 ):
-    for url in (f"/api/v1/communities/{community.id}/grids", f"/api/v1/grids/{grid.id}"):
-        for user in (secretary, grid_leader, street_official):
+    for url in (f"/api/v1/communities/{community.id}/grids", f"/api/v1/grids/{our_grid.id}"):
+        for user in (secretary, our_grid_leader, street_official):
             assert client.get(url, headers=bearer(user)).status_code == 200, (url, user)
-        for user in (other_official, other_secretary, other_grid_leader, resident):
+        for user in (other_official, other_secretary, their_grid_leader, resident):
             assert client.get(url, headers=bearer(user)).status_code == 403, (url, user)
-    listed = client.get(f"/api/v1/communities/{community.id}/grids", headers=bearer(grid_leader))
+    listed = client.get(
+        f"/api/v1/communities/{community.id}/grids", headers=bearer(our_grid_leader)
+    )
     [item] = listed.get_json()["items"]
     assert item["members"] == [
-        {"grid_id": grid.id, "user_id": grid_leader.id, "display_name": "石杰", "is_leader": True}
+        {
+            "grid_id": our_grid.id,
+            "user_id": our_grid_leader.id,
+            "display_name": "石杰",
+            "is_leader": True,
+        }
     ]
 
 
-def test_a_grid_leader_does_not_manage_the_grid(client, bearer, grid, grid_leader, resident):
+def test_a_grid_leader_does_not_manage_the_grid(
+    client, bearer, our_grid, our_grid_leader, resident
+):
     response = client.post(
-        f"/api/v1/grids/{grid.id}/members",
+        f"/api/v1/grids/{our_grid.id}/members",
         json={"user_id": resident.id},
-        headers=bearer(grid_leader),
+        headers=bearer(our_grid_leader),
     )
     assert response.status_code == 403
 
@@ -321,7 +341,7 @@ def test_residents_and_street_staff_do_not_create_units(
 
 
 def test_unit_members_are_added_by_a_secretary_of_a_served_community(
-    client, bearer, unit, secretary, other_secretary, property_staff, make_user
+    client, bearer, unit, secretary, other_secretary, unit_staff, make_user
 ):
     newcomer = make_user("wuye2", display_name="物业小李")
     url = f"/api/v1/units/{unit.id}/members"
@@ -330,7 +350,7 @@ def test_unit_members_are_added_by_a_secretary_of_a_served_community(
         == 403
     )
     assert (
-        client.post(url, json={"user_id": newcomer.id}, headers=bearer(property_staff)).status_code
+        client.post(url, json={"user_id": newcomer.id}, headers=bearer(unit_staff)).status_code
         == 403
     )
     response = client.post(url, json={"user_id": newcomer.id}, headers=bearer(secretary))
@@ -347,23 +367,23 @@ def test_unit_members_are_added_by_a_secretary_of_a_served_community(
 
 
 def test_who_sees_which_units(
-    client, bearer, unit, admin, secretary, other_secretary, property_staff, resident
+    client, bearer, unit, admin, secretary, other_secretary, unit_staff, resident
 ):
     def names(user):
         return [
             u["name"] for u in client.get("/api/v1/units", headers=bearer(user)).get_json()["items"]
         ]
 
-    assert names(admin) == names(secretary) == names(property_staff) == ["绿城物业"]
+    assert names(admin) == names(secretary) == names(unit_staff) == ["绿城物业"]
     assert names(other_secretary) == names(resident) == []
     url = f"/api/v1/units/{unit.id}"
-    for user in (admin, secretary, property_staff):
+    for user in (admin, secretary, unit_staff):
         assert client.get(url, headers=bearer(user)).status_code == 200
     for user in (other_secretary, resident):
         assert client.get(url, headers=bearer(user)).status_code == 403
-    body = client.get(url, headers=bearer(property_staff)).get_json()
+    body = client.get(url, headers=bearer(unit_staff)).get_json()
     assert body["members"] == [
-        {"unit_id": unit.id, "user_id": property_staff.id, "display_name": "物业小王"}
+        {"unit_id": unit.id, "user_id": unit_staff.id, "display_name": "物业小王"}
     ]
     assert body["kind_label"]
 

@@ -139,7 +139,7 @@ def test_staff_with_one_street_go_straight_to_it(english, login, street, street_
     assert response.headers["Location"].endswith(f"/streets/{street.id}")
 
 
-@pytest.mark.parametrize("who", ["other_official", "secretary", "resident", "grid_leader"])
+@pytest.mark.parametrize("who", ["other_official", "secretary", "resident", "our_grid_leader"])
 def test_others_may_not_see_the_street(client, bearer, login, request, street, who):
     user = request.getfixturevalue(who)
     assert (
