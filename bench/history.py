@@ -2000,10 +2000,11 @@ class History:
                 community_id=community.id,
                 is_secretary=True,
             )
-            official = street.official
-            self.membership(community, official, max(official.created_at, community.created_at))
-            for user in community.units[0].members:  # the property company's staff
-                self.membership(community, user, max(user.created_at, community.created_at))
+            # the street's official and the property company's staff, added by the secretary
+            for user in [street.official, *community.units[0].members]:
+                self.membership(
+                    community, user, max(user.created_at, community.created_at), added=True
+                )
             for user in community.residents:
                 self.membership(community, user, user.created_at)
                 if self.random.random() < 0.7:
@@ -2042,13 +2043,30 @@ class History:
         self.audit_log()
 
     def membership(
-        self, community: Community, user: User, at: datetime, is_secretary: bool = False
+        self,
+        community: Community,
+        user: User,
+        at: datetime,
+        is_secretary: bool = False,
+        added: bool = False,
     ) -> None:
-        """A member with their standing role; the role set by the secretary is audited."""
+        """A member with their standing role: a person of elsewhere ``added``
+        by the secretary, or a resident whose role the secretary set."""
         role = community.roles.get(user.key)
         membership_id = self.rows.new_id("membership")
         self.rows.add("membership", membership_id, user.id, community.id, is_secretary, role, at)
-        if role is not None and not is_secretary:
+        if added:
+            self.record(
+                at,
+                community.secretary,
+                "membership.added",
+                "membership",
+                membership_id,
+                community_id=community.id,
+                user_id=user.id,
+                standing_role=role,
+            )
+        elif role is not None and not is_secretary:
             self.record(
                 at,
                 community.secretary,
@@ -2161,7 +2179,7 @@ class History:
                 f"{item.location}：{item.title}，影响居民生活，希望尽快解决。",
                 item.category,
                 item.location,
-                item.requester.phone if item.requester else item.resident_phone,
+                item.requester.phone if item.requester else None,
                 item.status,
                 item.reply,
                 item.replied_at,

@@ -12,7 +12,12 @@ the app on it and, through Flask's test client, requests every page and API
 list whose work can grow with the data: as an administrator it creates, as
 the secretary of the largest community (``sec-01``), as that community's
 resident with the most meetings, and without an account; API calls carry a
-token from ``auth.services.issue_token``. For each it prints the number of
+token from ``auth.services.issue_token``. The pages of issue 15 are requested
+as the people the history gives places (see ``history.py``): the leader of
+that community's grid with the most orders (``grid``: ``c01-0000N``, a
+resident), the first member of the unit serving it with the most orders
+(``unit``: ``unit-UU-1``, usually its property company ``unit-01-1``) and the
+staff of its street (``street``: ``street-1``). For each it prints the number of
 SQL statements the request ran (a ``before_cursor_execute`` listener on the
 engine), the server time (the median of 3 after one warm-up; the test client
 runs the whole WSGI stack in this process, without a network) and the size of
@@ -46,13 +51,20 @@ import history  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from auth import services as auth_services  # noqa: E402
-from auth.models import Membership, User  # noqa: E402
+from auth.models import Community, Membership, User  # noqa: E402
 from meetings import create_app  # noqa: E402
 from meetings.extensions import db  # noqa: E402
 from meetings.meeting.models import AgendaItem, Attendance, Meeting  # noqa: E402
 from meetings.minutes.models import MinutesVersion  # noqa: E402
+from meetings.organisation.models import (  # noqa: E402
+    Grid,
+    GridMember,
+    StreetStaff,
+    UnitMember,
+    unit_community,
+)
 from meetings.polls.models import Poll, PollVote, PollVoter  # noqa: E402
-from meetings.projects.models import Project  # noqa: E402
+from meetings.projects.models import Project, ResolutionCondition  # noqa: E402
 from meetings.requests.models import ResidentRequest  # noqa: E402
 
 SECRET_KEY = "bench-pages-not-for-production"  # noqa: S105
@@ -121,6 +133,8 @@ class Cast:
     resident: str
     tokens: dict[str, str]
     ids: dict[str, int]
+    # the places of issue 15: grid, unit, street → username
+    others: dict[str, str] = field(default_factory=dict)
 
 
 def cast_of(app) -> Cast:
@@ -172,8 +186,11 @@ def cast_of(app) -> Cast:
             residents
         )
         admin = auth_services.get_user_by_username(ADMIN)
+        ids, others = places(community_id)
+        people = [("admin", admin), ("secretary", secretary), ("resident", resident)]
+        people += [(key, auth_services.get_user_by_username(name)) for key, name in others.items()]
         tokens = {}
-        for key, user in (("admin", admin), ("secretary", secretary), ("resident", resident)):
+        for key, user in people:
             plain, _token = auth_services.issue_token(user)
             tokens[key] = plain
         db.session.commit()
@@ -182,7 +199,7 @@ def cast_of(app) -> Cast:
             return db.session.scalar(statement.limit(1))
 
         in_community = Meeting.community_id == community_id
-        ids = {
+        ids |= {
             "published": latest(
                 select(Meeting.id)
                 .where(in_community, Meeting.status == "minutes_published")
@@ -237,14 +254,85 @@ def cast_of(app) -> Cast:
                 MinutesVersion.meeting_id == ids["published"]
             )
         )
-        return Cast(community_id, ADMIN, secretary.username, resident.username, tokens, ids)
+        return Cast(community_id, ADMIN, secretary.username, resident.username, tokens, ids, others)
+
+
+def places(community_id: int) -> tuple[dict[str, int], dict[str, str]]:
+    """Issue 15's people and objects: the grid and the unit (serving the
+    community) with the most orders, their leader and first member, the
+    street's staff; a request with an order, an open order, a condition."""
+    ids: dict[str, int] = {}
+    others: dict[str, str] = {}
+    ids["grid"] = db.session.scalar(
+        select(Grid.id)
+        .outerjoin(ResidentRequest, ResidentRequest.assignee_grid_id == Grid.id)
+        .where(Grid.community_id == community_id)
+        .group_by(Grid.id)
+        .order_by(func.count(ResidentRequest.id).desc(), Grid.id)
+        .limit(1)
+    )
+    leader = db.session.scalar(
+        select(User.username)
+        .join(GridMember, GridMember.user_id == User.id)
+        .where(GridMember.grid_id == ids["grid"], GridMember.is_leader.is_(True))
+        .limit(1)
+    )
+    ids["unit"] = db.session.scalar(
+        select(unit_community.c.unit_id)
+        .outerjoin(ResidentRequest, ResidentRequest.assignee_unit_id == unit_community.c.unit_id)
+        .where(unit_community.c.community_id == community_id)
+        .group_by(unit_community.c.unit_id)
+        .order_by(func.count(ResidentRequest.id).desc(), unit_community.c.unit_id)
+        .limit(1)
+    )
+    member = db.session.scalar(
+        select(User.username)
+        .join(UnitMember, UnitMember.user_id == User.id)
+        .where(UnitMember.unit_id == ids["unit"])
+        .order_by(UnitMember.id)
+        .limit(1)
+    )
+    street = db.session.execute(
+        select(StreetStaff.street_id, User.username)
+        .join(User, User.id == StreetStaff.user_id)
+        .join(Community, Community.street_id == StreetStaff.street_id)
+        .where(Community.id == community_id)
+        .limit(1)
+    ).first()
+    for key, name in (("grid", leader), ("unit", member), ("street", street and street[1])):
+        if name:
+            others[key] = name
+    if street:
+        ids["street"] = street[0]
+    in_community = ResidentRequest.community_id == community_id
+    ids["order"] = db.session.scalar(
+        select(ResidentRequest.id)
+        .where(in_community, ResidentRequest.assignee_unit_id == ids["unit"])
+        .order_by(ResidentRequest.dispatched_at.desc())
+        .limit(1)
+    )
+    ids["open_order"] = db.session.scalar(
+        select(ResidentRequest.id)
+        .where(in_community, ResidentRequest.status.in_(["dispatched", "claimed"]))
+        .order_by(ResidentRequest.dispatched_at.desc())
+        .limit(1)
+    )
+    ids["condition"] = db.session.scalar(
+        select(ResolutionCondition.id)
+        .where(ResolutionCondition.assignee_unit_id == ids["unit"])
+        .order_by(ResolutionCondition.id.desc())
+        .limit(1)
+    )
+    return ids, others
 
 
 def pages(cast: Cast) -> list[tuple[str, str, str]]:
-    """(name, who, path): who is admin / secretary / resident / anonymous for
-    pages, api:<who> for API calls with that person's token."""
+    """(name, who, path): who is admin / secretary / resident / anonymous (or
+    grid / unit / street, when the history has them) for pages, api:<who> for
+    API calls with that person's token."""
     c = cast.community_id
     i = cast.ids
+    who = {"admin", "secretary", "resident", "anonymous", *cast.others}
     listed = [
         # the administrator's pages
         ("admin home", "admin", "/admin/"),
@@ -325,8 +413,44 @@ def pages(cast: Cast) -> list[tuple[str, str, str]]:
         ("API notifications", "api:resident", "/api/v1/notifications"),
         ("API notifications (secretary)", "api:secretary", "/api/v1/notifications"),
         ("API me", "api:resident", "/api/v1/me"),
+        # issue 15: the organisation and the orders
+        ("street overview", "street", f"/streets/{i.get('street')}"),
+        ("streets", "street", "/streets"),
+        ("orders (secretary)", "secretary", f"/communities/{c}/orders"),
+        ("orders: overdue", "secretary", f"/communities/{c}/orders?show=overdue"),
+        ("orders: unclaimed", "secretary", f"/communities/{c}/orders?show=unclaimed"),
+        ("grids (secretary)", "secretary", f"/communities/{c}/grids"),
+        ("units (secretary)", "secretary", "/units"),
+        ("units (admin)", "admin", "/units"),
+        ("visit log (secretary)", "secretary", "/visits"),
+        ("request with an order (sec.)", "secretary", f"/requests/{i.get('order')}"),
+        ("open order (secretary)", "secretary", f"/requests/{i.get('open_order')}"),
+        ("my orders (grid leader)", "grid", "/my/orders"),
+        ("my orders (grid leader) p. 2", "grid", "/my/orders?page=2"),
+        ("my tasks (grid leader)", "grid", "/my/tasks"),
+        ("grid page", "grid", f"/grids/{i.get('grid')}"),
+        ("visit log (grid leader)", "grid", f"/visits?grid={i.get('grid')}"),
+        ("new visit", "grid", "/visits/new"),
+        ("intake (grid leader)", "grid", "/requests/intake"),
+        ("my requests (grid leader)", "grid", "/requests/mine"),
+        ("my orders (unit member)", "unit", "/my/orders"),
+        ("my tasks (unit member)", "unit", "/my/tasks"),
+        ("unit page", "unit", f"/units/{i.get('unit')}"),
+        ("request with an order (unit)", "unit", f"/requests/{i.get('order')}"),
+        ("condition (unit member)", "unit", f"/conditions/{i.get('condition')}"),
+        ("API street overview", "api:street", f"/api/v1/streets/{i.get('street')}/overview"),
+        ("API requests (street)", "api:street", "/api/v1/requests"),
+        ("API my orders (grid leader)", "api:grid", "/api/v1/my/orders"),
+        ("API my orders (unit member)", "api:unit", "/api/v1/my/orders"),
+        ("API my tasks (unit member)", "api:unit", "/api/v1/my/tasks"),
+        ("API requests (grid leader)", "api:grid", "/api/v1/requests"),
+        ("API visits (grid leader)", "api:grid", "/api/v1/visits"),
+        ("API grids", "api:secretary", f"/api/v1/communities/{c}/grids"),
+        ("API units", "api:secretary", "/api/v1/units"),
+        ("API units (admin)", "api:admin", "/api/v1/units"),
+        ("API request with an order", "api:unit", f"/api/v1/requests/{i.get('order')}"),
     ]
-    return [page for page in listed if "/None" not in page[2]]
+    return [page for page in listed if "None" not in page[2] and page[1].split(":")[-1] in who]
 
 
 def logged_in(app, username: str | None):
@@ -354,6 +478,7 @@ def measure(app, cast: Cast, repeat: int, log: Callable[[str], None]) -> list[Fi
             ("secretary", cast.secretary),
             ("resident", cast.resident),
             ("anonymous", None),
+            *cast.others.items(),
         ):
             clients[who] = logged_in(app, username)
         for name, who, path in pages(cast):
@@ -399,7 +524,8 @@ def run_on(database_url: str, label: str, scale: float | None, repeat: int, log)
     cast = cast_of(app)
     log(
         f"measuring {label}: community {cast.community_id}, secretary {cast.secretary}, "
-        f"resident {cast.resident}"
+        f"resident {cast.resident}, "
+        + ", ".join(f"{key} {name}" for key, name in cast.others.items())
     )
     run.figures = measure(app, cast, repeat, log)
     run.verify_seconds, run.verify_output = verify_time(app)
