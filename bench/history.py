@@ -4,11 +4,12 @@
                                       [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 ``--scale 1.0`` is the street office of issue 14: 30 communities, about
-20,000 residents, 50,000 requests, 10,000 meetings, 350,000 attendances,
-1,000,000 ballots, 400,000 notifications and 2,000,000 audit entries over
-the five years up to now. Every count but the communities' scales with the
-factor (``--scale 0.01`` is a quick one); the 30 communities differ in size,
-the largest about 2.3 times the average.
+20,000 residents, 50,000 requests (21,000 of them orders), 10,000 meetings,
+375,000 attendances, 900,000 ballots, 35,000 visits, 700,000 notifications
+and 2,800,000 audit entries over the five years up to now. Every count but
+the communities', the streets' and the units' scales with the factor
+(``--scale 0.01`` is a quick one; grids scale only below 0.1); the 30
+communities differ in size, the largest about 2.3 times the average.
 
 It creates a database next to ``--postgres-url`` (the server must let the
 user create databases), builds the schema with the app's migrations, then
