@@ -21,6 +21,7 @@ from meetings.minutes import services as minutes_services
 from meetings.minutes.draft import generate_draft
 from meetings.organisation import demo as organisation_demo
 from meetings.projects import demo as project_demo
+from meetings.requests import demo as request_demo
 from meetings.requests import services as request_services
 from meetings.requests.models import RequestCategory, ResidentRequest
 
@@ -146,11 +147,14 @@ def seed() -> list[str]:
     created += organisation_demo.seed_organisation(password)
     report.append(f"Demo accounts created: {created}")
     report.append(f"Demo requests created: {_seed_requests()}")
+    report.append(f"Demo orders created: {request_demo.seed_orders()}")
     report.append(f"Demo meetings created: {meeting_demo.seed_meetings()}")
     report.append(f"Demo resolutions created: {project_demo.seed_projects()}")
     report.append(f"Demo minutes published: {_seed_minutes()}")
     report.append(
         "Demo logins: dongli-sec, xingyi-sec, zhuyun-sec (secretaries), "
+        "dongli-09 and xingyi-10 (grid leaders), dongli-12 and xingyi-12 (property "
+        "companies), zhuxing-01 (竹行街道 office), jiaojing-01 (traffic police), "
         f"dongli-01 … zhuyun-12 (residents); password: {password}"
     )
     return report
@@ -282,10 +286,10 @@ DEMO_REQUESTS = [
     DemoRequest(
         "星怡社区",
         "xingyi-03",
-        "地下车库跳蚤",
-        RequestCategory.SANITATION,
-        "星怡花园52号楼地下车库",
-        "晚上去地下车库推电瓶车，腿上被跳蚤咬了好几个包，希望物业尽快消杀。",
+        "广场舞音响太吵",
+        RequestCategory.OTHER,
+        "星怡花园中心广场",
+        "每天晚上广场舞的音响开到九点半以后，声音很大，住在附近的老人和孩子休息不好。",
         days_ago=5,  # no reply yet: overdue
     ),
 ]

@@ -41,7 +41,8 @@ def test_seed_demo_makes_the_meetings_of_the_four_stories(seeded):
     room = meetings["182幢活动室改造出新协商议事会"]
     assert [t.title for t in room.topics] == ["活动室地板磨损"]
     # resolved, and its project completed since (meetings.projects.demo)
-    assert room.topics[0].status == RequestStatus.HANDLED
+    # handled by the completed project, then rated by its resident
+    assert room.topics[0].status == RequestStatus.CLOSED
     assert room.total_planned_minutes == 85
     roles = {a.role.value for a in room.attendances}
     assert {"cppcc_member", "owners_committee_rep", "party_member_rep", "resident_rep"} <= roles

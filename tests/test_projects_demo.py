@@ -25,7 +25,7 @@ def projects_by_title() -> dict[str, Project]:
 
 
 def test_the_stories_have_their_resolutions_and_projects(seeded, app):
-    assert "Demo resolutions created: 3" in seeded.output
+    assert "Demo resolutions created: 4" in seeded.output
     projects = projects_by_title()
 
     room = projects["182幢活动室改造出新"]
@@ -41,7 +41,7 @@ def test_the_stories_have_their_resolutions_and_projects(seeded, app):
         db.select(ResidentRequest).where(ResidentRequest.title == "活动室地板磨损")
     )
     assert (
-        request.status == RequestStatus.HANDLED
+        request.status == RequestStatus.CLOSED
         and room in services.outcome_of_request(request).projects
     )
     photos = [u.photo for u in room.updates if u.photo]
@@ -113,3 +113,32 @@ def test_the_demo_publishes_the_minutes_of_the_meetings_that_are_over(seeded, cl
     )
     listing = client.get("/api/v1/public/minutes").json
     assert listing["total"] == 3
+
+
+def test_the_projects_name_who_answers_for_them_and_conditions_are_tasks(seeded, app):
+    projects = projects_by_title()
+    room = projects["182幢活动室改造出新"]
+    assert room.responsible_unit_record.name == "优山美地物业服务中心"
+    speakers = projects["智慧音箱安装项目"]
+    assert speakers.responsible_user.username == "zhuxing-01"
+    # the street office's official posted progress as the responsible person
+    assert speakers.updates[0].author.username == "zhuxing-01"
+    (resolution,) = speakers.resolutions
+    tasks = {c.text[:4]: c for c in resolution.condition_tasks}
+    assert tasks["音量由专"].assignee_user.username == "zhuyun-08"
+    assert tasks["音量由专"].is_done and tasks["安装前先"].is_done
+    assert tasks["播放时段"].assignee_unit.name == "竹韵物业服务中心"
+    assert not tasks["播放时段"].is_done
+
+    # the road: interim steps while the poll is open, the police and the partner unit
+    road = projects["飞马转盘中心路高峰疏导"]
+    assert road.responsible_unit_record.name == "开发区交警大队"
+    assert road.responsible_unit == "开发区交警大队"
+    assert road.status == "in_progress"
+    assert road.updates[0].author.username == "jiaojing-01"
+    (interim,) = road.resolutions
+    assert interim.poll is None
+    assert {c.assignee_unit.name for c in interim.condition_tasks} == {
+        "通达物流党支部",
+        "开发区交警大队",
+    }

@@ -8,7 +8,13 @@ same services as the site, then dated back:
   (site survey, a named person for the volume, playing hours) carried into
   the project, which is in progress;
 - 东篱社区: the lift adverts — a short meeting, a show of hands and a
-  resolution; its small project of notice boards is late.
+  resolution; its small project of notice boards is late;
+- 东篱社区: the congested road — while the poll on the three plans is open,
+  the meeting agrees on interim steps: the traffic police and the partner
+  unit's volunteers answer for them, and the police post the progress.
+
+Projects name the unit or person who answers for them; conditions are tasks
+with a person or unit and a due date (the named volume keeper, the hours).
 
 A resolution already there (same meeting and text) is left alone.
 """
@@ -28,9 +34,11 @@ from meetings.dbtypes import utcnow
 from meetings.extensions import db
 from meetings.meeting.models import AgendaItem, Meeting
 from meetings.meeting.services.common import zone
+from meetings.organisation.models import Unit
 from meetings.polls.models import Poll
 from meetings.projects import services, uploads
 from meetings.projects.models import ProjectStatus, Resolution
+from meetings.requests import orders
 from meetings.requests.models import RequestStatus
 
 
@@ -42,6 +50,7 @@ class DemoUpdate:
     status: str | None = None
     # a drawn "photo": (wall colour, floor colour)
     picture: tuple[str, str] | None = None
+    author: str | None = None  # a responsible party's username; else the secretary
 
 
 @dataclass
@@ -53,6 +62,21 @@ class DemoProject:
     description: str
     updates: list[DemoUpdate] = field(default_factory=list)
     ratings: list[tuple[str, int, str]] = field(default_factory=list)  # username, score, comment
+    unit: str | None = None  # the responsible unit's name
+    person: str | None = None  # the responsible person's username
+    # the requesters' ratings of the requests the project handled: score, comment
+    request_rating: tuple[int, str] | None = None
+
+
+@dataclass
+class DemoTask:
+    """A condition of the resolution as a task."""
+
+    text: str
+    assignee: str  # a username, or a unit's name
+    due_in_days: int
+    done_days_ago: int | None = None
+    note: str = ""
 
 
 @dataclass
@@ -63,6 +87,7 @@ class DemoResolution:
     text: str
     conditions: str = ""
     project: DemoProject | None = None
+    tasks: list[DemoTask] = field(default_factory=list)
 
 
 DEMO_RESOLUTIONS = [
@@ -77,6 +102,8 @@ DEMO_RESOLUTIONS = [
         project=DemoProject(
             title="182幢活动室改造出新",
             responsible_unit="物业",
+            unit="优山美地物业服务中心",
+            request_rating=(5, "地板换了，墙也刷了，老人们都说好。谢谢网格长和社区！"),
             budget="86000.00",
             due_in_days=-5,
             description="乒乓球室、舞蹈室地板更换为防滑地胶；墙面除霉翻新；卫生间改造并加装扶手。",
@@ -119,6 +146,7 @@ DEMO_RESOLUTIONS = [
         project=DemoProject(
             title="智慧音箱安装项目",
             responsible_unit="街道",
+            person="zhuxing-01",
             budget="36000.00",
             due_in_days=25,
             description="在竹韵社区各小区公共区域安装智慧音箱，由竹行街道实施，物业配合。",
@@ -131,10 +159,30 @@ DEMO_RESOLUTIONS = [
                     ("#cfe0d8", "#6b8f5e"),
                 ),
                 DemoUpdate(
-                    6, 55, "已安装7处。杜明辉设定并锁定了音量上限，播放时段设为8:00–20:00。"
+                    6,
+                    55,
+                    "已安装7处。杜明辉设定并锁定了音量上限，播放时段设为8:00–20:00。",
+                    author="zhuxing-01",
                 ),
             ],
         ),
+        tasks=[
+            DemoTask(
+                "安装前先做现场勘查，音箱点位远离卧室窗户",
+                "zhuxing-01",
+                due_in_days=-14,
+                done_days_ago=15,
+                note="12处点位已勘查确定，居民代表参加。",
+            ),
+            DemoTask(
+                "音量由专人控制：杜明辉设定并锁定音量上限",
+                "zhuyun-08",
+                due_in_days=-3,
+                done_days_ago=6,
+                note="音量上限已锁定，钥匙由杜明辉保管。",
+            ),
+            DemoTask("播放时段限定为每天8:00–20:00，其余时间自动静音", "竹韵物业服务中心", 5),
+        ],
     ),
     DemoResolution(
         community="东篱社区",
@@ -145,6 +193,7 @@ DEMO_RESOLUTIONS = [
         project=DemoProject(
             title="电梯轿厢统一公告栏",
             responsible_unit="物业",
+            unit="优山美地物业服务中心",
             budget="2400.00",
             due_in_days=-2,
             description="优山美地花园12部电梯各安装一块统一公告栏。",
@@ -158,6 +207,34 @@ DEMO_RESOLUTIONS = [
                 ),
             ],
         ),
+    ),
+    DemoResolution(
+        community="东篱社区",
+        meeting="飞马转盘中心路通行协商会",
+        poll=None,
+        text="在中心路整治方案表决之前先行疏导：交警大队早晚高峰在飞马转盘路口执勤，"
+        "通达物流党支部组织志愿者协助劝离违停车辆。",
+        project=DemoProject(
+            title="飞马转盘中心路高峰疏导",
+            responsible_unit="",
+            unit="开发区交警大队",
+            budget="",
+            due_in_days=30,
+            description="早晚高峰路口执勤、志愿者劝离违停，直到中心路整治方案落地。",
+            updates=[
+                DemoUpdate(
+                    0,
+                    10,
+                    "今晚起早晚高峰各安排一名交警在飞马转盘路口执勤。",
+                    "in_progress",
+                    author="jiaojing-01",
+                ),
+            ],
+        ),
+        tasks=[
+            DemoTask("早晚高峰组织志愿者协助劝离违停车辆", "通达物流党支部", 14),
+            DemoTask("飞马转盘路口增设临时警示标志", "开发区交警大队", 3),
+        ],
     ),
 ]
 
@@ -215,8 +292,12 @@ def _record(demo: DemoResolution, meeting: Meeting, secretary: User) -> Resoluti
             title=project.title,
             responsible_unit=project.responsible_unit,
             due_date=_at(project.due_in_days).date(),
-            budget=project.budget,
+            budget=project.budget or None,
             description=project.description,
+            responsible_unit_id=_unit_id(project.unit),
+            responsible_user_id=(
+                auth_services.get_user_by_username(project.person).id if project.person else None
+            ),
         )
         if project is not None
         else None,
@@ -225,7 +306,36 @@ def _record(demo: DemoResolution, meeting: Meeting, secretary: User) -> Resoluti
     resolution.created_at = meeting.closed_at or started
     if project is not None:
         _carry_out(project, resolution, secretary, started)
+    for task in demo.tasks:
+        _assign(task, resolution, secretary)
     return resolution
+
+
+def _unit_id(name: str | None) -> int | None:
+    if name is None:
+        return None
+    return db.session.scalar(db.select(Unit.id).where(Unit.name == name))
+
+
+def _assign(task: DemoTask, resolution: Resolution, secretary: User) -> None:
+    """The task, given a week from now (a due date may not be past when it is
+    set), then dated back; done when the story says so."""
+    unit_id = _unit_id(task.assignee)
+    person = None if unit_id is not None else auth_services.get_user_by_username(task.assignee)
+    condition = services.add_condition(
+        secretary,
+        resolution,
+        task.text,
+        _at(7).date(),
+        assignee_user_id=person.id if person is not None else None,
+        assignee_unit_id=unit_id,
+    )
+    condition.due_date = _at(task.due_in_days).date()
+    condition.created_at = resolution.created_at
+    if task.done_days_ago is not None:
+        doer = person or secretary
+        services.mark_condition_done(doer, condition, task.note)
+        condition.done_at = _at(-task.done_days_ago)
 
 
 def _carry_out(
@@ -240,8 +350,9 @@ def _carry_out(
             photo = uploads.store_photo(
                 io.BytesIO(picture(*step.picture, seed=project.id + number))
             )
+        author = auth_services.get_user_by_username(step.author) if step.author else secretary
         update = services.add_progress_update(
-            secretary,
+            author,
             project,
             step.percent,
             step.note,
@@ -253,6 +364,13 @@ def _carry_out(
         if update.status == ProjectStatus.COMPLETED:
             project.completed_at = update.created_at
             _date_back_requests(project, update.created_at, started)
+    if demo.request_rating is not None:
+        score, comment = demo.request_rating
+        for item in project.requests:
+            if item.status == RequestStatus.HANDLED and item.requester is not None:
+                orders.rate(item.requester, item, score, comment)
+                when = min(project.completed_at + timedelta(hours=20), utcnow())
+                item.ratings[-1].created_at = item.events[-1].at = when
     for day, (username, score, comment) in enumerate(demo.ratings, start=1):
         resident = auth_services.get_user_by_username(username)
         rating = services.rate_project(resident, project, score, comment)
