@@ -19,6 +19,8 @@ from meetings.dbtypes import database_id
 from meetings.extensions import db
 from meetings.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES
 from meetings.main import people as people_search
+from meetings.organisation import roles
+from meetings.organisation.roles import Posts, posts_of
 from meetings.polls import queries as poll_queries
 from meetings.web import safe_next
 
@@ -33,6 +35,15 @@ class LanguageForm(FlaskForm):
 @bp.app_context_processor
 def inject_language_form():
     return {"language_form": LanguageForm(formdata=None, next=request.full_path.rstrip("?"))}
+
+
+@bp.app_context_processor
+def inject_posts():
+    """The signed-in person's posts (grid, unit, street, orders by name): the
+    menu shows the pages of each (one query per page rendered)."""
+    if not current_user.is_authenticated:
+        return {"posts": Posts()}
+    return {"posts": posts_of(current_user)}
 
 
 @bp.get("/welcome")
@@ -78,9 +89,13 @@ def set_language():
 def people():
     """The person pickers' search (``static/js/picker.js``): active members
     of ``?community=`` whose name, username or phone contains ``?q=``, at
-    most ``PICK_LIMIT``; for those who run that community only."""
+    most ``PICK_LIMIT``; for those who run that community and its grid
+    workers (who log concerns for its residents)."""
     community = db.get_or_404(Community, request.args.get("community", 0, type=database_id))
-    if not permissions.can_manage(current_user, community):
+    if not (
+        permissions.can_manage(current_user, community)
+        or roles.is_grid_worker(current_user, community)
+    ):
         abort(403)
     found, more = people_search.find_members(community.id, request.args.get("q"))
     return jsonify(

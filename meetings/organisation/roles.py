@@ -190,6 +190,8 @@ class Posts:
     led_grid_ids: frozenset[int] = frozenset()
     unit_ids: frozenset[int] = frozenset()
     street_ids: frozenset[int] = frozenset()
+    # open orders dispatched to the person by name (a party member, say)
+    has_personal_orders: bool = False
 
     @property
     def works_in_a_grid(self) -> bool:
@@ -197,35 +199,48 @@ class Posts:
 
     @property
     def takes_orders(self) -> bool:
-        """Orders may be dispatched to them: through a grid or a unit."""
-        return bool(self.grid_ids or self.unit_ids)
+        """Orders come to them: through a grid, a unit or by name."""
+        return bool(self.grid_ids or self.unit_ids or self.has_personal_orders)
 
 
 def posts_of(user: User | None) -> Posts:
     if not permissions.is_authenticated(user):
         return Posts()
-    kind = sa.literal_column("'grid'")
+    # Named by string: the requests' models build on this module's.
+    from meetings.requests.models import RequestStatus, ResidentRequest
+
     rows = db.session.execute(
         sa.union_all(
-            db.select(kind.label("kind"), GridMember.grid_id, GridMember.is_leader).where(
+            db.select(sa.literal("grid"), GridMember.grid_id, GridMember.is_leader).where(
                 GridMember.user_id == user.id
             ),
-            db.select(sa.literal_column("'unit'"), UnitMember.unit_id, sa.false()).where(
+            db.select(sa.literal("unit"), UnitMember.unit_id, sa.false()).where(
                 UnitMember.user_id == user.id
             ),
-            db.select(sa.literal_column("'street'"), StreetStaff.street_id, sa.false()).where(
+            db.select(sa.literal("street"), StreetStaff.street_id, sa.false()).where(
                 StreetStaff.user_id == user.id
+            ),
+            db.select(sa.literal("order"), ResidentRequest.id, sa.false()).where(
+                ResidentRequest.assignee_user_id == user.id,
+                ResidentRequest.status.in_([RequestStatus.DISPATCHED, RequestStatus.CLAIMED]),
             ),
         )
     ).all()
-    found: dict[str, set[int]] = {"grid": set(), "led": set(), "unit": set(), "street": set()}
-    for place, place_id, leads in rows:
-        found[place].add(place_id)
+    found: dict[str, set[int]] = {
+        "grid": set(),
+        "led": set(),
+        "unit": set(),
+        "street": set(),
+        "order": set(),
+    }
+    for post, post_id, leads in rows:
+        found[post].add(post_id)
         if leads:
-            found["led"].add(place_id)
+            found["led"].add(post_id)
     return Posts(
         frozenset(found["grid"]),
         frozenset(found["led"]),
         frozenset(found["unit"]),
         frozenset(found["street"]),
+        bool(found["order"]),
     )

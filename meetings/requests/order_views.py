@@ -28,6 +28,7 @@ from meetings.requests.order_forms import (
     OrderRatingForm,
     StepForm,
 )
+from meetings.requests.views import render_detail
 from meetings.web import refused
 
 bp = Blueprint("orders", __name__)
@@ -121,14 +122,7 @@ def order_panel(item: ResidentRequest) -> OrderPanel:
 def _request_page(item: ResidentRequest, status: int, **failed: FlaskForm):
     """The request's page again, the refused form showing its errors."""
     g.order_forms = failed
-    return render_template(
-        "requests/detail.html",
-        item=item,
-        reply_form=None,
-        can_reply=services.can_reply(current_user, item),
-        is_overdue=services.is_overdue(item),
-        due_at=services.reply_due_at(item),
-    ), status
+    return render_detail(item, reply_form=None, status=status)
 
 
 def _back_to(item: ResidentRequest, anchor: str = "order"):

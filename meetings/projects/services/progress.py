@@ -278,7 +278,9 @@ def proposals_behind(project: Project) -> list[Proposal]:
 def followers_of(project: Project) -> list[User]:
     """Who hears of each progress update: the residents whose requests the
     project answers and the authors of the proposals behind it."""
-    people = [request.requester for request in project.requests]
+    # a resident without an account (raised for them by a grid worker) hears
+    # of it from whoever raised it, not here
+    people = [request.requester for request in project.requests if request.requester is not None]
     people += [proposal.author for proposal in proposals_behind(project)]
     return list(dict.fromkeys(people))
 
