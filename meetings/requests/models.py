@@ -80,7 +80,7 @@ STATUS_LABELS = {
     RequestStatus.DISPATCHED: _l("Dispatched"),
     RequestStatus.CLAIMED: _l("Being handled"),
     RequestStatus.HANDED_BACK: _l("Handed back"),
-    RequestStatus.HANDLED: _l("Handled, waiting for your rating"),
+    RequestStatus.HANDLED: _l("Handled, waiting for the resident's rating"),
     RequestStatus.REOPENED: _l("Reopened"),
     RequestStatus.CLOSED: _l("Closed"),
 }
@@ -173,6 +173,11 @@ TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
 
 # Waiting for the resident's rating (评价).
 RATABLE = frozenset({RequestStatus.HANDLED, RequestStatus.ANSWERED})
+# Waiting for the secretary: new, handed back by its assignee, or reopened
+# by a low rating. The secretary replies (accept, answer) or dispatches.
+WAITING_FOR_SECRETARY = frozenset(
+    {RequestStatus.SUBMITTED, RequestStatus.HANDED_BACK, RequestStatus.REOPENED}
+)
 
 
 class ResidentRequest(db.Model):

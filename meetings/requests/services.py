@@ -29,6 +29,7 @@ from meetings.organisation.models import Grid, GridMember, StreetStaff, UnitMemb
 from meetings.requests import assignees
 from meetings.requests.models import (
     TRANSITIONS,
+    WAITING_FOR_SECRETARY,
     RequestCategory,
     RequestChannel,
     RequestEvent,
@@ -283,7 +284,7 @@ def inbox(
         )
     else:
         statement = statement.order_by(
-            case((ResidentRequest.status == RequestStatus.SUBMITTED, 0), else_=1),
+            case((ResidentRequest.status.in_(WAITING_FOR_SECRETARY), 0), else_=1),
             ResidentRequest.created_at,
             ResidentRequest.id,
         )
@@ -314,11 +315,12 @@ class InboxCounts:
 
 def inbox_counts(community: Community, now: datetime | None = None) -> InboxCounts:
     now = now or utcnow()
-    waiting = ResidentRequest.status == RequestStatus.SUBMITTED
+    waiting = ResidentRequest.status.in_(WAITING_FOR_SECRETARY)
+    new = ResidentRequest.status == RequestStatus.SUBMITTED
     row = db.session.execute(
         db.select(
             db.func.count().filter(waiting),
-            db.func.count().filter(waiting, ResidentRequest.created_at < _overdue_cutoff(now)),
+            db.func.count().filter(new, ResidentRequest.created_at < _overdue_cutoff(now)),
         ).where(ResidentRequest.community_id == community.id)
     ).one()
     return InboxCounts(waiting=row[0], overdue=row[1])
@@ -687,15 +689,17 @@ _REPLY_SUBJECTS = {
 def reply_to_request(
     actor: User, item: ResidentRequest, action: str, message: str | None
 ) -> ResidentRequest:
-    """The secretary's answer to a submitted request: ``accept`` it as a topic,
-    ``answer`` it directly (a message is needed) or ``reject`` it (a reason
-    is needed). The requester is notified."""
+    """The secretary's answer to a request waiting for them: ``accept`` it as
+    a topic, ``answer`` it directly (a message is needed) or, while it is
+    new, ``reject`` it (a reason is needed). A request handed back by its
+    assignee or reopened by a low rating is accepted or answered the same
+    way (or dispatched again). The requester is notified."""
     require_replier(actor, item)
     to = REPLY_ACTIONS.get(action)
     if to is None:
         message_text = _("Please choose accept, answer or reject.")
         raise ValidationFailed(message_text, {"action": [message_text]})
-    if item.status != RequestStatus.SUBMITTED:
+    if item.status not in WAITING_FOR_SECRETARY:
         raise InvalidTransition(
             _(
                 "This request is already “%(status)s”: only a request waiting for a reply "
@@ -703,6 +707,9 @@ def reply_to_request(
                 status=item.status.label,
             )
         )
+    if to not in TRANSITIONS[item.status]:
+        problem = _("Only a new request can be declined; this one can be accepted or answered.")
+        raise InvalidTransition(problem, {"action": [problem]})
     message = (message or "").strip() or None
     if message is None and to == RequestStatus.ANSWERED:
         problem = _("Please write the answer for the resident.")

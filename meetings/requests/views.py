@@ -26,7 +26,13 @@ from meetings.requests.forms import (
     RequestForm,
     VisitForm,
 )
-from meetings.requests.models import RequestChannel, RequestStatus, ResidentRequest, Visit
+from meetings.requests.models import (
+    WAITING_FOR_SECRETARY,
+    RequestChannel,
+    RequestStatus,
+    ResidentRequest,
+    Visit,
+)
 from meetings.web import refused
 
 bp = Blueprint("requests", __name__)
@@ -220,7 +226,7 @@ def render_detail(
 def detail(request_id: int):
     item = services.get_visible_request(current_user, request_id)
     reply_form = None
-    if services.can_reply(current_user, item) and item.status == RequestStatus.SUBMITTED:
+    if services.can_reply(current_user, item) and item.status in WAITING_FOR_SECRETARY:
         reply_form = ReplyForm()
     return render_detail(item, reply_form)
 
