@@ -309,7 +309,7 @@ def test_the_secretarys_orders_page_flags_late_orders(
     login(secretary)
 
     page = english.get(f"/communities/{community.id}/orders").get_data(as_text=True)
-    assert "2 open orders: 1 not taken on in time, 1 overdue." in page
+    assert "Open orders: 2 · not taken on in time: 1 · overdue: 1" in page
     only_late = english.get(f"/communities/{community.id}/orders?show=unclaimed")
     assert "没人接" in only_late.get_data(as_text=True)
     assert "逾期" not in only_late.get_data(as_text=True)
