@@ -20,7 +20,7 @@ from meetings.requests.models import RequestStatus, ResidentRequest
 @pytest.fixture
 def grid_one_worker(make_user, community) -> User:
     """The leader of the community's grid (网格长)."""
-    return make_user("gridleader", community=community, display_name="石杰")
+    return make_user("gridleader", community=community, display_name="邹文静")
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def other_official(make_user, admin, other_street) -> User:
 
 @pytest.fixture
 def our_grid_leader(make_user, community) -> User:
-    return make_user("gridleader", community=community, display_name="石杰")
+    return make_user("gridleader", community=community, display_name="邹文静")
 
 
 @pytest.fixture

@@ -146,11 +146,13 @@ def test_secretary_creates_a_grid_with_its_buildings_and_people(
     member = english.post(f"/grids/{our_grid.id}/members", data={"person": "resident"})
     assert member.status_code == 302
     page = english.get(f"/grids/{our_grid.id}").get_data(as_text=True)
-    assert "石杰" in page and "王阿姨" in page and "Grid leader" in page
+    assert "邹文静" in page and "王阿姨" in page and "Grid leader" in page
+    # removing someone asks first (static/js/confirm.js)
+    assert 'data-confirm="Remove 王阿姨 from 第三网格?"' in page
     toggled = english.post(f"/grids/{our_grid.id}/members/{resident.id}/leader")
     assert toggled.status_code == 302
     db.session.expire_all()
-    assert {u.display_name for u in our_grid.leaders} == {"石杰", "王阿姨"}
+    assert {u.display_name for u in our_grid.leaders} == {"邹文静", "王阿姨"}
     edited = english.post(
         f"/grids/{our_grid.id}/edit", data={"name": "第三网格", "buildings": "6栋"}
     )

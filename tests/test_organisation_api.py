@@ -256,7 +256,7 @@ def test_grids_are_seen_by_secretary_grid_workers_and_street_staff(
         {
             "grid_id": our_grid.id,
             "user_id": our_grid_leader.id,
-            "display_name": "石杰",
+            "display_name": "邹文静",
             "is_leader": True,
         }
     ]

@@ -20,7 +20,7 @@ from meetings.requests.models import RequestStatus, RequestStep
 
 @pytest.fixture
 def grid_leader(make_user, community):
-    leader = make_user("shijie", community=community, display_name="石杰")
+    leader = make_user("shijie", community=community, display_name="邹文静")
     make_grid(community, leader=leader)
     return leader
 

@@ -19,7 +19,7 @@ from meetings.requests.models import RequestChannel, Visit
 
 @pytest.fixture
 def grid_leader(make_user, community):
-    return make_user("shijie", community=community, display_name="石杰")
+    return make_user("shijie", community=community, display_name="邹文静")
 
 
 @pytest.fixture
