@@ -38,8 +38,8 @@ from meetings.meeting.views.common import (
     visible_meeting,
 )
 from meetings.polls import queries as poll_queries
+from meetings.requests import orders
 from meetings.requests import services as request_services
-from meetings.requests.models import RequestStatus
 from meetings.web import refused
 
 # --- the secretary's dashboard --------------------------------------------------------
@@ -66,9 +66,7 @@ def dashboard(community_id: int):
     in the inbox), the meetings coming up and those whose minutes are due,
     and the past meetings a page at a time."""
     community = managed_community(community_id)
-    waiting = request_services.inbox(
-        community, status=RequestStatus.SUBMITTED, per_page=DASHBOARD_WAITING
-    )
+    waiting = request_services.inbox(community, waiting_only=True, per_page=DASHBOARD_WAITING)
     upcoming, more_upcoming = services.community_meetings(
         community, [MeetingStatus.DRAFT, MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS]
     )
@@ -78,6 +76,7 @@ def dashboard(community_id: int):
         community=community,
         waiting=waiting.items,
         counts=request_services.inbox_counts(community),
+        order_counts=orders.order_counts(community),
         upcoming=upcoming,
         more_upcoming=more_upcoming,
         minutes_due=minutes_due,
