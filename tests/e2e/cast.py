@@ -4,12 +4,15 @@ can run alone and none sees another's requests, meetings or minutes.
 Only the secretaries and the attendees are created before the server starts
 (an administrator would do it on the admin pages); a resident who raises a
 request in a story signs up on the site, or is one of these members.
+A community may also have its grids (a leader from its members, the
+buildings they cover) and the units serving it (property companies and
+the like, whose staff have accounts of their own, in no community).
 Invented names, as in the demo data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PASSWORD = "e2e-shangliang-2024"
 
@@ -21,11 +24,32 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """网格: its leader (网格长) is one of the community's members."""
+
+    name: str
+    buildings: tuple[str, ...]
+    leader: str  # the part the leader plays, a key of the community's members
+
+
+@dataclass(frozen=True)
+class Unit:
+    """单位 serving the community, with its staff's accounts."""
+
+    name: str
+    kind: str  # a UnitKind code: "property_company", "department", "partner_unit"
+    staff: dict[str, Member]  # by the part they play in the story
+
+
+@dataclass(frozen=True)
 class Community:
     name: str
     street: str
     secretary: Member
     members: dict[str, Member]  # by the part they play in the story
+    standing_roles: dict[str, str] = field(default_factory=dict)  # part → attendee role code
+    grids: tuple[Grid, ...] = ()
+    units: tuple[Unit, ...] = ()
 
     def __getitem__(self, part: str) -> Member:
         return self.members[part]
@@ -98,4 +122,23 @@ ROAD = Community(
     },
 )
 
-COMMUNITIES = [ACTIVITY_ROOM, ACTIVITY_ROOM_EN, LOUDSPEAKERS, ELEVATOR, ROAD]
+# Story 5 (楼道漏水): the order workflow. The grid leader logs a resident's
+# concern from a WeChat message, the secretary dispatches it to the property
+# company, whose staff handle it; the resident is not satisfied.
+PROPERTY_COMPANY = Unit(
+    "桂园物业服务中心", "property_company", {"property": Member("guiyuan-qian", "钱明亮")}
+)
+ORDERS = Community(
+    "桂园社区",
+    "竹行街道",
+    Member("guiyuan-sec", "吴春兰"),
+    {
+        "resident": Member("guiyuan-gu", "顾秀梅"),
+        "grid": Member("guiyuan-shi", "石建国"),
+    },
+    standing_roles={"grid": "grid_leader"},
+    grids=(Grid("桂园第一网格", ("1栋", "2栋", "3栋", "5栋"), leader="grid"),),
+    units=(PROPERTY_COMPANY,),
+)
+
+COMMUNITIES = [ACTIVITY_ROOM, ACTIVITY_ROOM_EN, LOUDSPEAKERS, ELEVATOR, ROAD, ORDERS]

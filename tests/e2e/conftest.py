@@ -3,7 +3,8 @@
 Once per run: a fresh SQLite file migrated with ``flask db upgrade``, the app
 served from it by gunicorn on a free port, and an administrator with the
 communities and people of ``cast.py`` created through the account services
-(as ``flask create-admin`` and the admin pages do).
+(as ``flask create-admin`` and the admin pages do), with their grids and the
+units serving them (the organisation's services).
 The browser is Debian's Chromium at /usr/bin/chromium, driven by Playwright;
 Playwright's own browser downloads are never used. Without Chromium the run
 fails: it is not skipped.
@@ -29,6 +30,7 @@ from playwright.sync_api import Browser, sync_playwright
 from auth import services as auth_services
 from meetings import create_app
 from meetings.extensions import db as _db
+from meetings.organisation import services as organisation
 
 from . import cast
 from .story import ARTIFACTS, Story
@@ -98,14 +100,36 @@ def _create_people(database_url: str, instance: Path) -> None:
                 made,
                 is_secretary=True,
             )
-            for member in community.members.values():
-                auth_services.create_account(
+            people = {
+                part: auth_services.create_account(
                     admin,
                     auth_services.NewAccount(member.username, member.name, cast.PASSWORD),
                     made,
                 )
+                for part, member in community.members.items()
+            }
+            _organise(admin, made, community, people)
         _db.session.commit()
         _db.engine.dispose()
+
+
+def _organise(admin, made, community: cast.Community, people: dict) -> None:
+    """Standing roles, grids and units, as an administrator sets them up on
+    the admin pages (the organisation's verbs)."""
+    for part, role in community.standing_roles.items():
+        organisation.set_standing_role(admin, made, people[part], role)
+    for grid in community.grids:
+        created = organisation.create_grid(admin, made, grid.name, list(grid.buildings))
+        organisation.add_grid_member(admin, created, people[grid.leader], is_leader=True)
+    for unit in community.units:
+        created = organisation.create_unit(admin, unit.name, unit.kind, [made])
+        for member in unit.staff.values():
+            staff = auth_services.create_account(
+                admin,
+                auth_services.NewAccount(member.username, member.name, cast.PASSWORD),
+                None,
+            )
+            organisation.add_unit_member(admin, created, staff)
 
 
 def _healthy(port: int) -> bool:

@@ -8,7 +8,8 @@ screenshots worth keeping.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -526,3 +527,126 @@ def read_portal(resident: Actor, community: Community, request_title: str, answe
     card = page.locator(".request-card", has_text=request_title)
     expect(card.locator(".request-reply")).to_contain_text(answer)
     resident.shot("answered-requests")
+
+
+# --- orders: intake, dispatch, claim, handling, rating ---------------------------------
+# (居民点单 → 派单 → 接单 → 办理 → 反馈 → 评价)
+
+
+@dataclass
+class ConcernText(RequestText):
+    """A concern a grid worker heard, for a resident with an account."""
+
+    channel: str = "WeChat group"  # the English label
+    photo: Path | None = None
+
+
+def log_concern(worker: Actor, resident: Member, concern: ConcernText) -> None:
+    """A grid worker logs a concern they heard for a resident with an
+    account, with its channel and a photo; the request's page follows."""
+    t, page = worker.t, worker.page
+    worker.menu(t("Log a concern for a resident"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Log a concern for a resident"))
+    page.get_by_label(t("has an account: I choose them")).check()
+    pick_person(page, t("Resident with an account"), resident.name)
+    page.get_by_label(t("How did it reach you?")).select_option(label=t(concern.channel))
+    page.get_by_label(t("What is it about?")).fill(concern.title)
+    page.get_by_label(t("Category")).select_option(label=t(concern.category))
+    page.get_by_label(t("What did you hear?")).fill(concern.description)
+    page.get_by_label(t("Where?")).fill(concern.location)
+    if concern.photo:
+        page.get_by_label(t("Photos (optional)")).set_input_files(concern.photo)
+    worker.shot("intake")
+    worker.click(t("Log the concern"))
+    worker.flash(t("The concern of %(name)s was logged.", name=resident.name))
+    expect(page.get_by_role("heading", level=1)).to_have_text(concern.title)
+    facts = page.locator(".request-facts").first
+    expect(facts).to_contain_text(resident.name)
+    expect(facts).to_contain_text(t(concern.channel))
+    if concern.photo:
+        photo = page.locator(".request-photos img").first
+        expect(photo).to_have_attribute("alt", t("Photo %(n)d of the problem", n=1))
+        # the thumbnail is loaded and shown, not a broken image
+        expect(photo).to_have_js_property("complete", True)
+        assert photo.evaluate("img => img.naturalWidth") > 0
+    worker.shot("concern-logged")
+
+
+def order_panel(person: Actor):
+    return person.page.locator("#order")
+
+
+def dispatch_to_unit(secretary: Actor, unit: str, due: date, note: str = "") -> None:
+    """派单: on the request's page, to a unit serving the community, due by ``due``."""
+    t, page = secretary.t, secretary.page
+    form = page.locator("form", has=page.get_by_role("button", name=t("Dispatch"), exact=True))
+    # in Chinese the choice "A unit" and the list "Unit" are both 单位
+    form.get_by_role("group", name=t("Dispatch to")).get_by_label(t("A unit"), exact=True).check()
+    form.get_by_role("combobox", name=t("Unit"), exact=True).select_option(label=unit)
+    form.get_by_label(t("Due by")).fill(due.isoformat())
+    if note:
+        form.get_by_label(t("Note for the assignee (optional)")).fill(note)
+    secretary.shot("dispatch")
+    secretary.click(t("Dispatch"))
+    secretary.flash(t("Dispatched to %(assignee)s.", assignee=unit))
+    expect(page.locator(".request-meta .status")).to_have_text(t("Dispatched"))
+    expect(order_panel(secretary).locator(".order-facts")).to_contain_text(unit)
+    secretary.shot("dispatched")
+
+
+def open_my_order(worker: Actor, title: str, status: str) -> None:
+    """My orders, then the order's page."""
+    t, page = worker.t, worker.page
+    worker.menu(t("My orders"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("My orders"))
+    card = page.locator(".request-card", has_text=title)
+    expect(card.locator(".status")).to_have_text(t(status))
+    worker.shot("my-orders")
+    card.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+
+
+def claim_order(worker: Actor, name: str) -> None:
+    """接单, by ``name``."""
+    t, page = worker.t, worker.page
+    worker.click(t("Take on this order (接单)"))
+    worker.flash(t("You have taken on this order."))
+    expect(page.locator(".request-meta .status")).to_have_text(t("Being handled"))
+    expect(order_panel(worker).locator(".order-facts")).to_contain_text(name)
+
+
+def record_step(worker: Actor, note: str) -> None:
+    """办理: a handling step with a note."""
+    t = worker.t
+    panel = order_panel(worker)
+    panel.get_by_role("textbox", name=t("What was done"), exact=True).fill(note)
+    worker.shot("step-form")
+    worker.click(t("Record the step"))
+    worker.flash(t("The step was recorded."))
+    expect(panel.locator(".order-steps")).to_contain_text(note)
+
+
+def mark_handled(worker: Actor, reply: str) -> None:
+    """反馈: marked handled with the reply to the resident."""
+    t, page = worker.t, worker.page
+    order_panel(worker).get_by_role("textbox", name=t("Reply to the resident"), exact=True).fill(
+        reply
+    )
+    worker.shot("handled-form")
+    worker.click(t("Mark handled and send the reply"))
+    worker.flash(t("Marked handled. The resident has your reply."))
+    expect(page.locator(".request-meta .status")).to_have_text(
+        t("Handled, waiting for the resident's rating")
+    )
+    expect(page.locator(".request-answer")).to_contain_text(reply)
+    worker.shot("handled")
+
+
+def rate_order(resident: Actor, score_label: str, comment: str) -> None:
+    """评价: ``score_label`` is the English label of the score, e.g. "2 – Not satisfied"."""
+    t = resident.t
+    panel = order_panel(resident)
+    panel.get_by_label(t(score_label), exact=True).check()
+    panel.get_by_role("textbox", name=t("Comment (optional)"), exact=True).fill(comment)
+    resident.shot("rating")
+    resident.click(t("Send the rating"))

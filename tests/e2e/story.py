@@ -32,6 +32,32 @@ TIMEOUT_MS = 15_000  # for an action; a machine running other tests is slow
 
 expect.set_options(timeout=TIMEOUT_MS)
 
+# When a page is wider than the phone: the screen's and the page's widths,
+# whether the menu was open, and the innermost elements reaching past the
+# right edge (with their parents, by tag, id and classes): what to fix.
+TOO_WIDE = """() => {
+  const edge = document.documentElement.clientWidth;
+  const state = `screen ${edge} px, page ${document.documentElement.scrollWidth} px, `
+    + `menu ${document.querySelector("details.menu")?.open ? "open" : "closed"}, `
+    + `document ${document.readyState}`;
+  const wide = [...document.body.querySelectorAll("*")].filter(
+    (node) => node.getBoundingClientRect().right > edge + 0.5);
+  return [state, ...wide
+    .filter((node) => !wide.some((other) => other !== node && node.contains(other)))
+    .slice(0, 5)
+    .map((node) => {
+      const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+        + [...el.classList].map((c) => "." + c).join("");
+      const path = [];
+      for (let el = node; el && el !== document.body && path.length < 4; el = el.parentElement) {
+        path.unshift(name(el));
+      }
+      const box = node.getBoundingClientRect();
+      return `${path.join(" > ")} (${Math.round(box.width)} px wide, `
+        + `${Math.round(box.right - edge)} px past the edge)`;
+    })];
+}"""
+
 
 class Translator:
     """The site's texts in one language, from its compiled catalogue."""
@@ -116,7 +142,11 @@ class Story:
         overflow = page.evaluate(
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
-        assert overflow <= 0, f"{page.url} is {overflow} px wider than the screen of {actor.label}"
+        if overflow > 0:
+            raise AssertionError(
+                f"{page.url} is {overflow} px wider than the screen of {actor.label}; "
+                f"too wide: {', '.join(page.evaluate(TOO_WIDE))}"
+            )
         self._shots += 1
         name = f"{self._shots:02d}-{actor.label}-{step}.png"
         page.screenshot(path=self.folder / name, full_page=True)
