@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auth.models import User
@@ -25,6 +25,14 @@ class Notification(db.Model):
     __tablename__ = "notification"
     __table_args__ = (
         Index("ix_notification_email_due", "email_status", "next_attempt_at"),
+        # the unread badge of every page: an index of the unread alone
+        # (bench/README.md, issue 15: 14.6 ms → 2.2 ms for a secretary at scale 1.0)
+        Index(
+            "ix_notification_unread",
+            "user_id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
         enum_check("email_status", EmailStatus),
     )
 

@@ -78,7 +78,13 @@ project_request = Table(
     "project_request",
     db.metadata,
     Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
-    Column("request_id", ForeignKey("resident_request.id", ondelete="CASCADE"), primary_key=True),
+    # a request's projects (the primary key leads with the project)
+    Column(
+        "request_id",
+        ForeignKey("resident_request.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 

@@ -239,7 +239,7 @@ class ResidentRequest(db.Model):
     assignee_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     order_due_date: Mapped[date | None] = mapped_column(Date)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # when the secretary was last told the order is unclaimed or overdue
@@ -395,6 +395,10 @@ class Visit(db.Model):
     heard, the follow-up; it may become a request."""
 
     __tablename__ = "visit"
+    __table_args__ = (
+        # a grid's visit log, newest first
+        Index("ix_visit_grid_visited_at", "grid_id", "visited_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id", ondelete="CASCADE"), index=True)
