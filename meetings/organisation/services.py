@@ -564,6 +564,7 @@ class CommunityFigures:
     """One community's line in the street view."""
 
     community: Community
+    # the open requests (``OPEN_REQUEST_STATUSES``) by status
     requests_by_status: dict[str, int] = field(default_factory=dict)
     oldest_open_at: datetime | None = None
     orders_overdue: int = 0
@@ -644,7 +645,11 @@ def street_overview(street: Street, now: datetime | None = None) -> StreetOvervi
         )
     )
     lines = {c.id: CommunityFigures(community=c) for c in communities}
-    in_street = db.select(Community.id).where(Community.street_id == street.id)
+    # The ids themselves, not a subquery: with both lists known, the
+    # requests by status read only the open requests of the street from the
+    # inbox index (community, status, created_at), not five years of closed
+    # ones (bench/README.md, issue 15: 17.3 ms → 1.7 ms at scale 1.0).
+    in_street = sorted(lines)
 
     for community_id, status, count, oldest in db.session.execute(
         db.select(
@@ -653,7 +658,10 @@ def street_overview(street: Street, now: datetime | None = None) -> StreetOvervi
             func.count(),
             func.min(ResidentRequest.created_at),
         )
-        .where(ResidentRequest.community_id.in_(in_street))
+        .where(
+            ResidentRequest.community_id.in_(in_street),
+            ResidentRequest.status.in_(sorted(OPEN_REQUEST_STATUSES)),
+        )
         .group_by(ResidentRequest.community_id, ResidentRequest.status)
     ):
         line = lines.get(community_id)

@@ -224,7 +224,7 @@ def render_detail(
 @bp.get("/requests/<int:request_id>")
 @login_required
 def detail(request_id: int):
-    item = services.get_visible_request(current_user, request_id)
+    item = services.get_request_in_full(current_user, request_id)
     reply_form = None
     if services.can_reply(current_user, item) and item.status in WAITING_FOR_SECRETARY:
         reply_form = ReplyForm()
