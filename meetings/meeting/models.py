@@ -224,6 +224,16 @@ class Meeting(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The room (issue 16): proxies allowed (委托投票, off by default), how many
+    # principals one proxy may hold, the speaking limit shown on the screen.
+    allow_proxies: Mapped[bool] = mapped_column(default=False)
+    max_proxies_per_person: Mapped[int] = mapped_column(default=1)
+    speaking_limit_seconds: Mapped[int] = mapped_column(default=180)
+    # the agenda item under way, as the big screen shows it, and since when
+    current_agenda_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="SET NULL", use_alter=True)
+    )
+    current_item_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship()
     host: Mapped[User | None] = relationship(foreign_keys=[host_id])
@@ -232,8 +242,12 @@ class Meeting(db.Model):
     topics: Mapped[list[ResidentRequest]] = relationship(
         secondary=meeting_topic, order_by=lambda: ResidentRequest.id
     )
+    current_agenda_item: Mapped[AgendaItem | None] = relationship(
+        foreign_keys=[current_agenda_item_id], post_update=True
+    )
     agenda_items: Mapped[list[AgendaItem]] = relationship(
         back_populates="meeting",
+        foreign_keys="AgendaItem.meeting_id",
         cascade="all, delete-orphan",
         order_by=lambda: AgendaItem.position,
     )
@@ -298,7 +312,9 @@ class AgendaItem(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     planned_minutes: Mapped[int | None]
 
-    meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
+    meeting: Mapped[Meeting] = relationship(
+        back_populates="agenda_items", foreign_keys=[meeting_id]
+    )
     requests: Mapped[list[ResidentRequest]] = relationship(
         secondary=agenda_item_request, order_by=lambda: ResidentRequest.id
     )

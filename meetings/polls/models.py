@@ -316,6 +316,37 @@ class PollVote(db.Model):
     user_id: Mapped[int] = mapped_column(primary_key=True)
 
 
+class OnBehalfKind(enum.StrEnum):
+    PROXY = "proxy"  # a confirmed proxy (委托投票) cast it
+    ASSISTED = "assisted"  # the secretary recorded it, with a named witness
+
+
+class VoteOnBehalf(db.Model):
+    """A roll line whose ballot someone else cast: a confirmed proxy, or the
+    secretary for an attendee without a phone, with a witness. The roll says
+    whose hand it was; the ballot stays as secret as the poll is."""
+
+    __tablename__ = "vote_on_behalf"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["poll_id", "user_id"], ["poll_vote.poll_id", "poll_vote.user_id"], ondelete="CASCADE"
+        ),
+        enum_check("kind", OnBehalfKind),
+        CheckConstraint("kind <> 'assisted' OR witness IS NOT NULL", name="assisted_has_a_witness"),
+        CheckConstraint("kind <> 'proxy' OR proxy_id IS NOT NULL", name="proxy_names_it"),
+    )
+
+    poll_id: Mapped[int] = mapped_column(primary_key=True)
+    # the voter on the roll (the principal)
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OnBehalfKind] = mapped_column(StrEnumType(OnBehalfKind, 10))
+    cast_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    proxy_id: Mapped[int | None] = mapped_column(ForeignKey("proxy.id"))
+    witness: Mapped[str | None] = mapped_column(String(100))
+
+    cast_by: Mapped[User] = relationship()
+
+
 class PendingBallot(db.Model):
     """A ballot cast in an open poll, waiting in the box for the count: its
     receipt, the chosen option ids and, on a named poll only, its voter. The
@@ -374,3 +405,8 @@ class BallotChoice(db.Model):
     )
 
     ballot: Mapped[Ballot] = relationship(back_populates="choices")
+
+
+# ``VoteOnBehalf.proxy_id`` names a ``meetings.room.models.Proxy``: loaded
+# with this module so that the polls' mappers configure on their own.
+from meetings.room import models as _room_models  # noqa: E402, F401
