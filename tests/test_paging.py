@@ -83,7 +83,7 @@ def test_the_dashboard_shows_the_first_waiting_requests_and_links_to_the_inbox(
     login(secretary)
     page = english.get(f"/communities/{community.id}/dashboard").get_data(as_text=True)
     assert len(titles(page, r"诉求\d\d")) == 10
-    assert f'href="/communities/{community.id}/requests?status=submitted">All 25 waiting' in page
+    assert f'href="/communities/{community.id}/requests">All 25 waiting' in page
 
 
 def test_my_requests_come_a_page_at_a_time(english, login, resident, community):

@@ -138,7 +138,8 @@ def test_a_unit_member_cannot_complete_and_the_secretary_confirms(
     )
     assert refused.status_code == 403
     assert refused.json["error"]["code"] == "forbidden"
-    assert "secretary" in refused.json["error"]["message"]
+    # the message says who confirms (the API answers in the site's language, Chinese)
+    assert "社区书记" in refused.json["error"]["message"]
     done = call("POST", path, "property_rep", {"progress_percent": 100, "note": "完工，请验收"})
     assert done.status_code == 201
     project = call("GET", f"/projects/{unit_project.id}", "anonymous").json
