@@ -202,7 +202,7 @@ def invite(secretary: Actor, roles: dict[str, str], role_for_all: str = "") -> N
             page.get_by_label(t("Role of %(name)s", name=name)).last.select_option(label=t(role))
     if role_for_all:
         page.get_by_label(t("Role for everyone checked")).select_option(label=t(role_for_all))
-    secretary.click(t("Invite the checked members"))
+    secretary.click(t("Invite the checked people"))
     for name in roles:
         expect(page.locator(".attendee-editor")).to_contain_text(name)
 
@@ -466,7 +466,7 @@ def record_resolution(secretary: Actor, resolution: ResolutionText) -> None:
     if resolution.project:
         page.get_by_label(t("Open a new project")).check()
         page.get_by_label(t("Title of the new project")).fill(resolution.project)
-        page.get_by_label(t("Responsible unit")).fill(resolution.unit)
+        page.get_by_label(t("Responsible unit"), exact=True).fill(resolution.unit)
         due = datetime.now(SHANGHAI).date() + timedelta(days=resolution.due_in_days)
         page.get_by_label(t("Due date")).fill(due.isoformat())
         if resolution.budget:
