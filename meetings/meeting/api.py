@@ -235,6 +235,13 @@ class MeetingSchema(MeetingSummarySchema):
         metadata={"description": "names and roles only for those not invited"},
     )
     quorum = fields.Nested(QuorumSchema, metadata={"description": "left out for outsiders"})
+    allow_proxies = fields.Boolean()
+    max_proxies_per_person = fields.Integer()
+    speaking_limit_seconds = fields.Integer()
+    current_agenda_item_id = fields.Integer(
+        allow_none=True, metadata={"description": "the item under way (the big screen's)"}
+    )
+    current_item_started_at = LocalDateTime(allow_none=True)
     created_at = LocalDateTime()
     updated_at = LocalDateTime()
 
@@ -266,6 +273,15 @@ class MeetingCreateSchema(BaseSchema):
     recorder_id = Id(load_default=None, allow_none=True)
 
 
+class JsonBoolean(fields.Boolean):
+    """``true`` or ``false`` only: not 1, "yes" or "on"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class MeetingPatchSchema(BaseSchema):
     """Any of the fields given at creation; those left out stay as they are."""
 
@@ -281,6 +297,19 @@ class MeetingPatchSchema(BaseSchema):
     request_ids = fields.List(Id())
     host_id = Id(allow_none=True)
     recorder_id = Id(allow_none=True)
+    allow_proxies = JsonBoolean(
+        metadata={"description": "委托投票 allowed in this meeting's polls"},
+    )
+    max_proxies_per_person = fields.Integer(
+        strict=True,
+        validate=validate.Range(*meeting_services.PROXIES_PER_PERSON),
+        metadata={"description": "how many principals one proxy may hold"},
+    )
+    speaking_limit_seconds = fields.Integer(
+        strict=True,
+        validate=validate.Range(*meeting_services.SPEAKING_LIMIT_SECONDS),
+        metadata={"description": "each speaker's time, shown on the big screen"},
+    )
 
 
 class MeetingListArgs(PageArgs):

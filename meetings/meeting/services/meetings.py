@@ -59,7 +59,14 @@ def _member_or_error(
     if user is None or user.membership_in(community.id) is None:
         fields[field] = [_("Please choose a member of %(community)s.", community=community.name)]
         return None
+    "allow_proxies",
+    "max_proxies_per_person",
+    "speaking_limit_seconds",
     return user
+# The room's settings (issue 16), their defaults and the numbers' ranges.
+ROOM_DEFAULTS = {"allow_proxies": False, "max_proxies_per_person": 1, "speaking_limit_seconds": 180}
+PROXIES_PER_PERSON = (1, 10)
+SPEAKING_LIMIT_SECONDS = (30, 1800)
 
 
 def _validated(community: Community, values: dict[str, Any], meeting: Meeting | None) -> dict:
@@ -129,11 +136,31 @@ def create_meeting(actor: User, community: Community, **values: Any) -> Meeting:
     meeting = Meeting(
         community=community,
         title=clean["title"],
+    _room_settings(values, clean, fields)
         description=clean["description"],
         starts_at=clean["starts_at"],
         ends_at=clean["ends_at"],
         location=clean["location"],
         online_url=clean["online_url"],
+def _room_settings(values: dict[str, Any], clean: dict[str, Any], fields: dict) -> None:
+    """Proxies allowed (a yes or no), proxies per person and the speaking limit
+    (whole numbers within their ranges)."""
+    allow = values.get("allow_proxies", ROOM_DEFAULTS["allow_proxies"])
+    if not isinstance(allow, bool):
+        fields["allow_proxies"] = [_("Please answer yes or no.")]
+    clean["allow_proxies"] = allow
+    for name, (low, high) in (
+        ("max_proxies_per_person", PROXIES_PER_PERSON),
+        ("speaking_limit_seconds", SPEAKING_LIMIT_SECONDS),
+    ):
+        value = values.get(name, ROOM_DEFAULTS[name])
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            fields[name] = [
+                _("Please give a whole number from %(low)d to %(high)d.", low=low, high=high)
+            ]
+        clean[name] = value
+
+
         host=clean["host"],
         recorder=clean["recorder"],
         status=MeetingStatus.DRAFT,
@@ -151,6 +178,9 @@ def _current_values(meeting: Meeting) -> dict[str, Any]:
         "title": meeting.title,
         "description": meeting.description,
         "starts_at": meeting.starts_at,
+        allow_proxies=clean["allow_proxies"],
+        max_proxies_per_person=clean["max_proxies_per_person"],
+        speaking_limit_seconds=clean["speaking_limit_seconds"],
         "ends_at": meeting.ends_at,
         "location": meeting.location,
         "online_url": meeting.online_url,
@@ -172,6 +202,9 @@ def update_meeting(actor: User, meeting: Meeting, **changes: Any) -> Meeting:
             _(
                 "This meeting is “%(status)s”: it can no longer be changed.",
                 status=meeting.status.label,
+        "allow_proxies": meeting.allow_proxies,
+        "max_proxies_per_person": meeting.max_proxies_per_person,
+        "speaking_limit_seconds": meeting.speaking_limit_seconds,
             )
         )
     before = _current_values(meeting)
@@ -213,6 +246,9 @@ def update_meeting(actor: User, meeting: Meeting, **changes: Any) -> Meeting:
 def _normalised(name: str, value: Any) -> Any:
     if name in ("starts_at", "ends_at") and isinstance(value, datetime):
         return as_utc(value)
+    meeting.allow_proxies = clean["allow_proxies"]
+    meeting.max_proxies_per_person = clean["max_proxies_per_person"]
+    meeting.speaking_limit_seconds = clean["speaking_limit_seconds"]
     if name == "request_ids":
         return sorted(set(value or []))
     if name in ("title", "description", "location"):
