@@ -34,6 +34,7 @@ from meetings.requests import api as requests_api
 from meetings.requests import order_api as orders_api
 from meetings.requests import order_views as orders_views
 from meetings.requests import views as requests_views
+from meetings.room import proxy_api, proxy_views
 from meetings.room import api as room_api
 from meetings.room import views as room_views
 from meetings.security import init_security
@@ -94,6 +95,7 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(polls_views.bp)
     app.register_blueprint(minutes_views.bp)
     app.register_blueprint(organisation_views.bp)
+    app.register_blueprint(proxy_views.bp)
     app.register_blueprint(room_views.bp)
     init_api(
         app,
@@ -107,6 +109,7 @@ def init_blueprints(app: Flask) -> None:
             projects_api.bp,
             minutes_api.bp,
             organisation_api.bp,
+            proxy_api.bp,
             room_api.bp,
         ],
     )

@@ -17,10 +17,13 @@ from meetings.api.core import (
     permission_required,
     token_required,
 )
+from auth.models import User
 from meetings.errors import NotAllowed
+from meetings.extensions import db
 from meetings.meeting.permissions import require_insider, require_manager
 from meetings.polls import services
 from meetings.polls.models import Majority, OptionCode, Outcome, PollKind, PollStatus
+from meetings.room import proxies
 
 bp = blueprint("api_polls", "Proposals (方案), discussion, polls (表决) and ballots")
 
@@ -124,6 +127,10 @@ class PollSchema(BaseSchema):
 class PollStateSchema(PollSchema):
     eligible = fields.Integer(metadata={"description": "eligible voters (fixed at opening)"})
     cast = fields.Integer(metadata={"description": "ballots cast so far"})
+    by_proxy = fields.Integer(metadata={"description": "of the ballots cast, cast by a proxy"})
+    assisted = fields.Integer(
+        metadata={"description": "of the ballots cast, recorded by the secretary with a witness"}
+    )
     has_voted = fields.Boolean()
     is_eligible = fields.Boolean()
 
@@ -164,11 +171,27 @@ class BallotCreateSchema(BaseSchema):
     option_ids = fields.List(
         Id(), required=True, validate=validate.Length(min=1, max=services.OPTIONS_MAX)
     )
+    on_behalf_of = Id(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "a confirmed proxy: the user id of the principal voted for"},
+    )
+
+
+class AssistedBallotSchema(BaseSchema):
+    voter_id = Id(required=True)
+    witness = fields.String(required=True, validate=validate.Length(max=services.WITNESS_MAX))
+    option_ids = fields.List(
+        Id(), required=True, validate=validate.Length(min=1, max=services.OPTIONS_MAX)
+    )
 
 
 class ReceiptSchema(BaseSchema):
     receipt = fields.String()
     poll_id = fields.Integer()
+    on_behalf_of = fields.Integer(
+        allow_none=True, metadata={"description": "the principal's user id; null for one's own"}
+    )
 
 
 class ReceiptLineSchema(BaseSchema):
@@ -330,6 +353,8 @@ def _state(poll) -> _PollState:
         poll,
         eligible=numbers.eligible,
         cast=numbers.cast,
+        by_proxy=numbers.by_proxy,
+        assisted=numbers.assisted,
         has_voted=services.has_voted(actor, poll),
         is_eligible=services.is_eligible(actor, poll),
     )
@@ -390,10 +415,32 @@ def record_in_room_result(data, poll_id: int):
 @bp.alt_response(403, description="not_eligible")
 @bp.alt_response(409, description="already_voted, poll_not_open")
 def cast_ballot(data, poll_id: int):
-    """Cast one's ballot; the receipt lets the voter find it in the receipts list."""
+    """Cast one's ballot, or as a confirmed proxy the principal's
+    (``on_behalf_of``, each ballot separately); the receipt lets the voter
+    find it in the receipts list."""
     poll = services.get_poll(poll_id)
-    receipt = services.cast_ballot(current_api_user(), poll, data["option_ids"])
-    return {"receipt": receipt, "poll_id": poll_id}
+    principal = None
+    if data["on_behalf_of"] is not None:
+        principal = proxies.get_principal(data["on_behalf_of"])
+    receipt = services.cast_ballot(current_api_user(), poll, data["option_ids"], principal)
+    return {"receipt": receipt, "poll_id": poll_id, "on_behalf_of": data["on_behalf_of"]}
+
+
+@bp.post("/polls/<int:poll_id>/assisted-ballots")
+@bp.doc(**BEARER)
+@permission_required(_poll_manager)
+@bp.arguments(AssistedBallotSchema())
+@bp.response(201, ReceiptSchema)
+@bp.alt_response(409, description="already_voted, poll_not_open")
+def cast_assisted_ballot(data, poll_id: int):
+    """Record the ballot of an attendee without a phone, with a named
+    witness (the secretary); audited."""
+    poll = services.get_poll(poll_id)
+    voter = db.session.get(User, data["voter_id"])
+    receipt = services.cast_assisted_ballot(
+        current_api_user(), poll, voter, data["witness"], data["option_ids"]
+    )
+    return {"receipt": receipt, "poll_id": poll_id, "on_behalf_of": data["voter_id"]}
 
 
 def _readable_result(poll_id: int):

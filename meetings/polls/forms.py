@@ -16,6 +16,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -199,6 +200,30 @@ class MultipleBallotForm(BallotForm):
             check_choice(self.poll, field.data or [])
         except ValidationFailed as error:
             raise ValidationError(error.fields["option_ids"][0]) from None
+
+
+def assisted_form(poll: Poll, voters: list, *args, **kwargs) -> BallotForm:
+    """Assisted voting: the secretary records the ballot of an attendee
+    without a phone (one of ``voters``, eligible and not voted yet), in front
+    of a named witness. The choice is the poll kind's ballot field."""
+    base = MultipleBallotForm if RULES[poll.kind].several_choices else SingleBallotForm
+    fields = {
+        "voter_id": SelectField(
+            _l("Voter"),
+            coerce=int,
+            choices=[SelectChoice("", _l("Choose…"))]
+            + [SelectChoice(user.id, user.display_name) for user in voters],
+            validators=[InputRequired(message=_l("Choose the voter."))],
+            validate_choice=False,  # the service names a wrong voter
+        ),
+        "witness": StringField(
+            _l("Witness"),
+            description=_l("The name of the person who saw the voter choose, e.g. 张红（楼栋长）."),
+        ),
+    }
+    form = type("AssistedBallotForm", (base,), fields)(poll, *args, **kwargs)
+    form.option_ids.label.text = _l("Their choice")
+    return form
 
 
 class InRoomForm(FlaskForm):

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from auth.models import User
 from meetings.errors import (
     AlreadyVoted,
     DomainError,
@@ -24,7 +25,7 @@ from meetings.errors import (
     NotFound,
     PollNotOpen,
 )
-from meetings.extensions import login_manager
+from meetings.extensions import db, login_manager
 from meetings.http import handle_domain_error
 from meetings.meeting.models import AgendaItem, Meeting
 from meetings.meeting.permissions import (
@@ -42,10 +43,12 @@ from meetings.polls.forms import (
     InRoomForm,
     PollForm,
     ProposalForm,
+    assisted_form,
     in_room_counts,
     in_room_form,
 )
 from meetings.polls.models import Poll, PollOption, PollStatus, Proposal
+from meetings.room import proxies
 from meetings.web import refused
 
 bp = Blueprint("polls", __name__)
@@ -494,6 +497,186 @@ def cast(poll_id: int):
         return _refused(poll, reason, error.message, error.status)
     remember_receipt(poll, receipt)
     return redirect(url_for("polls.vote", poll_id=poll_id))
+
+
+# --- ballots for another: a proxy's (委托投票), the secretary's assisted ones ----------
+
+
+def proxy_receipts_kept() -> dict[tuple[int, int], str]:
+    """Receipts of the ballots cast as a proxy in this browser session, by
+    (poll id, principal id)."""
+    kept = session.get("proxy_receipts")
+    if not isinstance(kept, list):
+        return {}
+    return {
+        (entry[0], entry[1]): entry[2]
+        for entry in kept
+        if isinstance(entry, list) and len(entry) == 3
+    }
+
+
+def remember_proxy_receipt(poll: Poll, principal: User, receipt: str) -> None:
+    kept = [
+        [poll_id, principal_id, code]
+        for (poll_id, principal_id), code in proxy_receipts_kept().items()
+        if (poll_id, principal_id) != (poll.id, principal.id)
+    ]
+    kept.append([poll.id, principal.id, receipt])
+    session["proxy_receipts"] = kept[-RECEIPTS_KEPT:]
+
+
+@dataclass(frozen=True)
+class ProxyBallot:
+    """A principal the reader votes for in an open poll: voted yet, and the receipt."""
+
+    principal: User
+    voted: bool
+    receipt: str | None
+
+
+@bp.app_template_global()
+def proxy_ballots(poll: Poll) -> list[ProxyBallot]:
+    """For the ballot pages: the principals the reader is a confirmed proxy of."""
+    if poll.status != PollStatus.OPEN or poll.in_room:
+        return []
+    kept = proxy_receipts_kept()
+    return [
+        ProxyBallot(
+            proxy.principal,
+            services.has_voted(proxy.principal, poll),
+            kept.get((poll.id, proxy.principal_id)),
+        )
+        for proxy in proxies.proxies_held_by(current_user, poll.meeting)
+    ]
+
+
+def _principal_of(poll: Poll, principal_id: int) -> User:
+    principal = proxies.get_principal(principal_id)
+    proxies.require_proxy_for(current_user, poll, principal)
+    return principal
+
+
+def _render_proxy_ballot(poll: Poll, principal: User, form: BallotForm, status: int = 200):
+    return render_template(
+        "polls/ballot.html",
+        poll=poll,
+        meeting=poll.meeting,
+        form=form,
+        principal=principal,
+        action=url_for("polls.cast_for", poll_id=poll.id, principal_id=principal.id),
+    ), status
+
+
+def _proxy_refusal(poll: Poll, principal: User, posting: bool):
+    if poll.in_room or poll.status != PollStatus.OPEN:
+        return _refusal(poll, posting)
+    if services.has_voted(principal, poll) and posting:
+        message = _("%(name)s has already voted in this poll.", name=principal.display_name)
+        return _refused(poll, "already_voted", message, 409)
+    return None
+
+
+@bp.get("/polls/<int:poll_id>/vote-for/<int:principal_id>")
+@login_required
+def vote_for(poll_id: int, principal_id: int):
+    """A confirmed proxy's ballot for their principal: the same steps as one's own."""
+    poll = _visible_poll(poll_id)
+    principal = _principal_of(poll, principal_id)
+    refusal = _proxy_refusal(poll, principal, posting=False)
+    if refusal is not None:
+        return refusal
+    if services.has_voted(principal, poll):
+        return render_template(
+            "polls/_proxy_receipt.html",
+            poll=poll,
+            meeting=poll.meeting,
+            principal=principal,
+            receipt=proxy_receipts_kept().get((poll.id, principal.id)),
+        )
+    return _render_proxy_ballot(poll, principal, BallotForm.for_poll(poll, formdata=None))
+
+
+@bp.post("/polls/<int:poll_id>/vote-for/<int:principal_id>")
+@login_required
+def cast_for(poll_id: int, principal_id: int):
+    poll = _visible_poll(poll_id)
+    principal = _principal_of(poll, principal_id)
+    refusal = _proxy_refusal(poll, principal, posting=True)
+    if refusal is not None:
+        return refusal
+    form = BallotForm.for_poll(poll)
+    if form.change.data:
+        return _render_proxy_ballot(poll, principal, form)
+    if not form.validate_on_submit():
+        return _render_proxy_ballot(poll, principal, form, 422)
+    if form.confirm.data != "1":
+        chosen = set(form.chosen)
+        return render_template(
+            "polls/ballot_confirm.html",
+            poll=poll,
+            meeting=poll.meeting,
+            form=form,
+            chosen=[option for option in poll.options if option.id in chosen],
+            principal=principal,
+            action=url_for("polls.cast_for", poll_id=poll.id, principal_id=principal.id),
+        )
+    try:
+        receipt = services.cast_ballot(current_user, poll, form.chosen, on_behalf_of=principal)
+    except DomainError as error:
+        refused(error, form)
+        poll = _visible_poll(poll_id)
+        reason = _REFUSAL_REASONS.get(type(error))
+        if reason is None:
+            return _render_proxy_ballot(poll, principal, form, error.status)
+        if reason == "not_open" and poll.status == PollStatus.CLOSED:
+            reason = "closed"
+        return _refused(poll, reason, error.message, error.status)
+    remember_proxy_receipt(poll, principal, receipt)
+    return redirect(url_for("polls.vote_for", poll_id=poll_id, principal_id=principal_id))
+
+
+def _assisted_voters(poll: Poll) -> list[User]:
+    """The poll's eligible voters who have not voted (the secretary's list)."""
+    return services.voters_not_voted(poll)
+
+
+@bp.route("/polls/<int:poll_id>/assisted", methods=["GET", "POST"])
+@login_required
+def assisted(poll_id: int):
+    """The secretary records the ballot of an attendee without a phone, with
+    a named witness; the receipt is shown to hand to the voter."""
+    poll = _managed_poll(poll_id)
+    if poll.status != PollStatus.OPEN or poll.in_room:
+        return redirect(url_for("polls.show", poll_id=poll_id))
+    form = assisted_form(poll, _assisted_voters(poll))
+    status = 200
+    if form.validate_on_submit():
+        voter = db.session.get(User, form.voter_id.data)
+        try:
+            receipt = services.cast_assisted_ballot(
+                current_user, poll, voter, form.witness.data, form.chosen
+            )
+        except DomainError as error:
+            refused(error, form)
+            status = error.status
+            poll = _managed_poll(poll_id)
+            form.voter_id.choices = assisted_form(
+                poll, _assisted_voters(poll), formdata=None
+            ).voter_id.choices
+        else:
+            return render_template(
+                "polls/_proxy_receipt.html",
+                poll=poll,
+                meeting=poll.meeting,
+                principal=voter,
+                receipt=receipt,
+                assisted=True,
+            )
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "polls/_proxy_assisted.html", poll=poll, meeting=poll.meeting, form=form
+    ), status
 
 
 # --- results --------------------------------------------------------------------------

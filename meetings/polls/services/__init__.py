@@ -4,13 +4,16 @@ permissions and state, flush and audit; the request commits."""
 from meetings.polls.services.ballots import (
     RECEIPT_ALPHABET,
     RECEIPT_LENGTH,
+    WITNESS_MAX,
     ReceiptLine,
+    cast_assisted_ballot,
     cast_ballot,
     has_voted,
     is_eligible,
     named_votes,
     new_receipt,
     receipts,
+    voters_not_voted,
 )
 from meetings.polls.services.common import (
     ACTIVE_MEETING,
@@ -57,12 +60,14 @@ __all__ = [
     "RECEIPT_LENGTH",
     "TITLE_MAX",
     "VOTING_MEETING",
+    "WITNESS_MAX",
     "YES_NO_ABSTAIN_LABELS",
     "OptionSpec",
     "PollSpec",
     "ReceiptLine",
     "Turnout",
     "add_comment",
+    "cast_assisted_ballot",
     "cast_ballot",
     "close_poll",
     "create_poll",
@@ -86,5 +91,6 @@ __all__ = [
     "require_visible",
     "table_proposal",
     "turnout",
+    "voters_not_voted",
     "withdraw_proposal",
 ]

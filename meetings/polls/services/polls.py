@@ -23,6 +23,7 @@ from meetings.polls import outcome as rules
 from meetings.polls.kinds import RULES
 from meetings.polls.models import (
     Majority,
+    OnBehalfKind,
     OptionCode,
     Poll,
     PollKind,
@@ -31,6 +32,7 @@ from meetings.polls.models import (
     PollVote,
     PollVoter,
     Proposal,
+    VoteOnBehalf,
 )
 from meetings.polls.services.ballots import empty_ballot_box, hold_ballot_box
 from meetings.polls.services.common import (
@@ -221,19 +223,38 @@ def _call_the_voters(poll: Poll, voters: list[User]) -> None:
 class Turnout:
     eligible: int
     cast: int
+    # of the ballots cast: by a proxy (委托投票), recorded by the secretary (assisted)
+    by_proxy: int = 0
+    assisted: int = 0
+
+
+def _on_behalf_counts(poll: Poll) -> dict[OnBehalfKind, int]:
+    """Ballots cast for another, by kind (the roll's ``vote_on_behalf``, kept after the close)."""
+    rows = db.session.execute(
+        db.select(VoteOnBehalf.kind, func.count())
+        .where(VoteOnBehalf.poll_id == poll.id)
+        .group_by(VoteOnBehalf.kind)
+    )
+    return dict(rows.all())
 
 
 def turnout(poll: Poll) -> Turnout:
-    """Live numbers while open (no choices), stored ones once closed."""
-    if poll.status == PollStatus.CLOSED:
+    """Live numbers while open (no choices), stored ones once closed; with
+    how many ballots a proxy cast, and how many were assisted."""
+    if poll.in_room:
         return Turnout(poll.eligible_count or 0, poll.cast_count or 0)
+    on_behalf = _on_behalf_counts(poll)
+    by_proxy = on_behalf.get(OnBehalfKind.PROXY, 0)
+    assisted = on_behalf.get(OnBehalfKind.ASSISTED, 0)
+    if poll.status == PollStatus.CLOSED:
+        return Turnout(poll.eligible_count or 0, poll.cast_count or 0, by_proxy, assisted)
     eligible = db.session.scalar(
         db.select(func.count()).select_from(PollVoter).where(PollVoter.poll_id == poll.id)
     )
     cast = db.session.scalar(
         db.select(func.count()).select_from(PollVote).where(PollVote.poll_id == poll.id)
     )
-    return Turnout(eligible or 0, cast or 0)
+    return Turnout(eligible or 0, cast or 0, by_proxy, assisted)
 
 
 def _store_result(poll: Poll, eligible: int, cast: int, votes: dict[int, int]) -> None:
