@@ -36,6 +36,7 @@ from meetings.requests import order_views as orders_views
 from meetings.requests import views as requests_views
 from meetings.room import proxy_api, proxy_views
 from meetings.room import api as room_api
+from meetings.room import stream as live_stream
 from meetings.room import views as room_views
 from meetings.security import init_security
 from meetings.unit_of_work import init_unit_of_work
@@ -110,6 +111,7 @@ def init_blueprints(app: Flask) -> None:
             minutes_api.bp,
             organisation_api.bp,
             proxy_api.bp,
+            live_stream.bp,
             room_api.bp,
         ],
     )

@@ -118,6 +118,9 @@ def app_config(database_url, tmp_path_factory) -> dict:
         "SIGNUP_RATE_LIMIT": "1000 per minute",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "MAIL_SERVER": None,
+        # a live stream (GET /api/v1/meetings/<id>/events) that a test reads
+        # to its end ends at once; tests/test_live.py sets its own
+        "LIVE_STREAM_SECONDS": 0.05,
     }
 
 

@@ -34,6 +34,7 @@ from meetings.meeting.services.common import get_meeting, require_status
 from meetings.meeting.services.meetings import send_invitation
 from meetings.organisation import roles
 from meetings.organisation.models import UnitKind
+from meetings.room.live import publish
 
 # Invitations can be made until the meeting ends (walk-ins are invited at the door).
 INVITING_STATUSES = {MeetingStatus.DRAFT, MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS}
@@ -353,6 +354,7 @@ def mark_presence(actor: User, attendance: Attendance, presence: Presence | str)
         presence=presence.value,
         method="secretary",
     )
+    _publish_checkin(meeting)
     return attendance
 
 
@@ -395,7 +397,23 @@ def check_in_with_token(user: User, token: str) -> Attendance:
         presence=Presence.PRESENT.value,
         method="qr",
     )
+    _publish_checkin(attendance.meeting)
     return attendance
+
+
+def _publish_checkin(meeting: Meeting) -> None:
+    """The room's attendance moved: its counts to the live stream."""
+    counts = quorum(meeting)
+    publish(
+        meeting.id,
+        "checkin",
+        {
+            "present": counts.present,
+            "invited": counts.invited,
+            "voting_present": counts.voting_present,
+            "voting_invited": counts.voting_invited,
+        },
+    )
 
 
 # --- the quorum -----------------------------------------------------------------------

@@ -42,6 +42,7 @@ from meetings.polls.services.common import (
     require_active,
     require_visible,
 )
+from meetings.room.live import publish
 
 OPTIONS_MAX = 30
 # Meetings in which a poll may open.
@@ -198,6 +199,7 @@ def open_poll(actor: User, poll: Poll) -> Poll:
     poll.opened_at = utcnow()
     db.session.flush()
     record(actor, "poll.opened", poll)
+    publish(meeting.id, "poll_opened", {"poll_id": poll.id})
     if not poll.in_room:
         _call_the_voters(poll, [attendance.user for attendance in eligible])
     return poll
@@ -300,6 +302,7 @@ def close_poll(actor: User, poll: Poll) -> Poll:
     record(
         actor, "poll.closed", poll, eligible=now.eligible, cast=now.cast, outcome=poll.outcome.value
     )
+    publish(poll.meeting.id, "poll_closed", {"poll_id": poll.id})
     return poll
 
 
@@ -333,6 +336,7 @@ def record_in_room_result(actor: User, poll: Poll, present: int, counts: dict[in
     record(
         actor, "poll.in_room_result", poll, present=present, cast=cast, outcome=poll.outcome.value
     )
+    publish(poll.meeting.id, "poll_closed", {"poll_id": poll.id})
     return poll
 
 
