@@ -230,6 +230,7 @@ TABLE = [
     ("POST", "/api/v1/meetings/{scheduled}/transitions", {}, managers(422)),
     ("GET", "/api/v1/meetings/{draft}/calendar.ics", None, insiders(200, 404, anonymous=404)),
     ("GET", "/api/v1/meetings/{meeting}/calendar.ics", None, everyone(200)),
+    ("GET", "/api/v1/meetings/{meeting}/events", None, insiders(200)),
     ("POST", "/api/v1/meetings/{scheduled}/agenda-items", {}, managers(422)),
     (
         "PATCH",
