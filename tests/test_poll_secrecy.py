@@ -97,9 +97,11 @@ def test_no_ballot_table_refers_to_the_voter_roll_nor_the_roll_to_ballots():
     assert referred["ballot"] == {"poll", "user_account"}  # voter_id: named polls only
     assert referred["pending_ballot"] == {"poll", "user_account"}  # voter_id: named polls only
     assert referred["poll_vote"] == {"poll_voter"}
-    # nothing else points at a ballot, and nothing at all at the voter roll
+    # nothing else points at a ballot; at the voter roll only its own detail of
+    # whose hand cast a roll line (a proxy, an assisted vote), never a ballot
     assert {t for t, targets in referred.items() if "ballot" in targets} == {"ballot_choice"}
-    assert {t for t, targets in referred.items() if "poll_vote" in targets} == set()
+    assert {t for t, targets in referred.items() if "poll_vote" in targets} == {"vote_on_behalf"}
+    assert referred["vote_on_behalf"] == {"poll_vote", "user_account", "proxy"}
 
 
 def test_the_only_voter_column_of_a_ballot_is_the_optional_named_one():
