@@ -202,6 +202,14 @@ class MultipleBallotForm(BallotForm):
             raise ValidationError(error.fields["option_ids"][0]) from None
 
 
+def optional_id(value) -> int | None:
+    """A chosen id, or None for the empty choice (or anything not a number)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def assisted_form(poll: Poll, voters: list, *args, **kwargs) -> BallotForm:
     """Assisted voting: the secretary records the ballot of an attendee
     without a phone (one of ``voters``, eligible and not voted yet), in front
@@ -210,7 +218,7 @@ def assisted_form(poll: Poll, voters: list, *args, **kwargs) -> BallotForm:
     fields = {
         "voter_id": SelectField(
             _l("Voter"),
-            coerce=int,
+            coerce=optional_id,
             choices=[SelectChoice("", _l("Choose…"))]
             + [SelectChoice(user.id, user.display_name) for user in voters],
             validators=[InputRequired(message=_l("Choose the voter."))],

@@ -12,10 +12,18 @@ from wtforms.validators import InputRequired
 from meetings.meeting.models import Attendance
 
 
+def optional_id(value) -> int | None:
+    """A chosen id, or None for the empty choice (or anything not a number)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class ProxyForm(FlaskForm):
     proxy_user_id = SelectField(
         _l("Who votes for you"),
-        coerce=int,
+        coerce=optional_id,
         validators=[InputRequired(message=_l("Choose one of the meeting's attendees."))],
         description=_l("Another attendee of this meeting. The secretary confirms it."),
         validate_choice=False,  # the service names a wrong choice
