@@ -333,3 +333,22 @@ def test_redis_down_falls_back_to_this_process(app, monkeypatch, caplog, assembl
         broker.hub.unsubscribe(subscriber)
     finally:
         app.extensions.pop(live.EXTENSION, None)
+
+
+# --- the pages that follow -----------------------------------------------------------
+
+
+def test_meeting_page_follows_the_meeting(client, login, assembly, open_poll, secretary):
+    login(secretary)
+    page = client.get(f"/meetings/{assembly.meeting.id}").get_data(as_text=True)
+    assert f'data-live-meeting="{assembly.meeting.id}"' in page
+    assert "js/live.js" in page
+    assert 'id="live-vote-now" data-live-refresh="poll_opened poll_closed"' in page
+    assert 'data-live="attendance"' in page and 'data-live-field="voting_present"' in page
+
+
+def test_open_poll_page_follows_its_turnout(client, login, assembly, open_poll, secretary):
+    login(secretary)
+    page = client.get(f"/polls/{open_poll['id']}").get_data(as_text=True)
+    assert f'data-live="turnout" data-poll-id="{open_poll["id"]}"' in page
+    assert 'data-live-reload="poll_closed"' in page

@@ -391,7 +391,11 @@ def test_the_secretary_opens_watches_and_closes_a_poll_from_its_page(
     services.cast_ballot(voters[0], fresh(poll), [option_id(poll, "赞成")])
     db.session.flush()
     live = text_of(client.get(f"/polls/{poll.id}"))
-    assert re.search(r'class="turnout-count"><strong>1</strong> / 3<', live)
+    assert re.search(
+        r'class="turnout-count"><strong data-live-field="cast">1</strong> / '
+        r'<span data-live-field="eligible">3</span><',
+        live,
+    )
     assert "1 vote" not in live and "33.3%" not in live  # numbers only, never choices
     assert "1 of 3 voted" in text_of(client.get(meeting_url(item)))
 
@@ -983,7 +987,7 @@ def test_a_meeting_with_an_open_poll_does_not_end_until_the_poll_is_closed(
     services.close_poll(secretary, fresh(poll))
     db.session.flush()
     closed = client_of("secretary").post(
-        f"/meetings/{meeting.id}/transition", data={"to": "closed"}
+        f"/meetings/{meeting.id}/transition", data={"to": "closed", "confirm": "1"}
     )
     assert closed.status_code == 302
     db.session.expire_all()
