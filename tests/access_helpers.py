@@ -27,6 +27,7 @@ from meetings.organisation import services as organisation_services
 from meetings.polls import services as poll_services
 from meetings.projects import services as project_services
 from meetings.projects import uploads
+from meetings.room import services as room_services
 
 ROLES = (
     "anonymous",
@@ -284,6 +285,15 @@ def _published(world: World) -> None:
     world.add(published=meeting, public_poll=poll)
 
 
+def _room(world: World) -> None:
+    """The big screen's link of the meeting in progress (and its token), and
+    the voter waiting in its speakers' queue."""
+    meeting, secretary = world.get("meeting"), world.people["secretary"]
+    link, token = room_services.create_screen_link(secretary, meeting, "活动室电视")
+    speaker = room_services.ask_for_the_floor(world.people["voter"], meeting)
+    world.add(screen_link=link, screen_token=token, speaker=speaker)
+
+
 def _organisation(world: World) -> None:
     """The community's street (no staff among the people of the table), a
     grid with the voter in it, a property company serving the community with
@@ -331,4 +341,5 @@ PARTS: dict[str, Callable[[World], None]] = {
     "closed": _closed,
     "published": _published,
     "public_poll": _published,
+    **dict.fromkeys(["screen_link", "screen_token", "speaker"], _room),
 }
