@@ -18,6 +18,7 @@ from auth.models import Community
 from meetings.dbtypes import database_id
 from meetings.extensions import db
 from meetings.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES
+from meetings.main import needs as needs_queries
 from meetings.main import people as people_search
 from meetings.organisation import roles
 from meetings.organisation.roles import Posts, posts_of
@@ -61,8 +62,13 @@ def landing():
 
 @bp.get("/")
 def index():
+    """The introduction; for a signed-in person first what needs them now
+    (``meetings.main.needs``): a vote waiting, invitations, ratings, orders."""
     communities = auth_services.list_communities()
-    return render_template("main/index.html", communities=communities)
+    needs = None
+    if current_user.is_authenticated:
+        needs = needs_queries.needs_of(current_user, posts_of(current_user))
+    return render_template("main/index.html", communities=communities, needs=needs)
 
 
 @bp.post("/language")
