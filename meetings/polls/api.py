@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from marshmallow import fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
+from auth.models import User
 from meetings.api.core import (
     BEARER,
     BaseSchema,
@@ -17,11 +18,10 @@ from meetings.api.core import (
     permission_required,
     token_required,
 )
-from auth.models import User
 from meetings.errors import NotAllowed
 from meetings.extensions import db
 from meetings.meeting.permissions import require_insider, require_manager
-from meetings.polls import services
+from meetings.polls import queries, services
 from meetings.polls.models import Majority, OptionCode, Outcome, PollKind, PollStatus
 from meetings.room import proxies
 
@@ -132,6 +132,10 @@ class PollStateSchema(PollSchema):
         metadata={"description": "of the ballots cast, recorded by the secretary with a witness"}
     )
     has_voted = fields.Boolean()
+    voted_at = LocalDateTime(
+        allow_none=True,
+        metadata={"description": "when the caller voted (null if they have not); never what"},
+    )
     is_eligible = fields.Boolean()
 
 
@@ -356,6 +360,7 @@ def _state(poll) -> _PollState:
         by_proxy=numbers.by_proxy,
         assisted=numbers.assisted,
         has_voted=services.has_voted(actor, poll),
+        voted_at=queries.voted_at(actor, poll),
         is_eligible=services.is_eligible(actor, poll),
     )
 

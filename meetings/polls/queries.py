@@ -9,11 +9,13 @@ reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
 from auth.models import User
+from meetings.audit.models import AuditEntry
 from meetings.errors import NotAllowed
 from meetings.extensions import db
 from meetings.meeting.models import AgendaItem, Meeting
@@ -204,3 +206,21 @@ def proposal_page(proposal_id: int) -> Proposal:
 def active_proposals(item: AgendaItem) -> list[Proposal]:
     """The item's proposals that have not been withdrawn: a poll's candidates."""
     return [p for p in services.proposals_of(item) if not p.is_withdrawn]
+
+
+def voted_at(user: User, poll: Poll) -> datetime | None:
+    """When the user cast their ballot in the poll: the time of their audit
+    entry ``ballot.cast`` (who and when, never what), or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        db.select(AuditEntry.at)
+        .where(
+            AuditEntry.action == "ballot.cast",
+            AuditEntry.object_type == Poll.__tablename__,
+            AuditEntry.object_id == poll.id,
+            AuditEntry.actor_id == user.id,
+        )
+        .order_by(AuditEntry.id)
+        .limit(1)
+    )

@@ -459,6 +459,7 @@ def vote(poll_id: int):
             meeting=poll.meeting,
             receipt=receipts_kept().get(poll.id),
             just_voted=session.pop("poll_just_voted", None) == poll.id,
+            voted_at=queries.voted_at(current_user, poll),
         )
     return _render_ballot(poll, BallotForm.for_poll(poll, formdata=None))
 
