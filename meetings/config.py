@@ -32,6 +32,7 @@ ENV_SETTINGS = {
     "REQUEST_REPLY_DAYS": int,
     "REQUEST_RATING_DAYS": int,
     "ORDER_CLAIM_HOURS": int,
+    "MEETING_START_WINDOW_MINUTES": int,
     "UPLOAD_MAX_BYTES": int,
     "UPLOAD_MAX_PIXELS": int,
     "DATABASE_CONNECT_TIMEOUT": int,
@@ -75,6 +76,7 @@ def defaults(instance_path: str) -> dict:
         # an order nobody claimed after this many hours is flagged to the
         # secretary (flask requests flag-orders)
         "ORDER_CLAIM_HOURS": 24,
+        "MEETING_START_WINDOW_MINUTES": 60,
         "TRUSTED_PROXIES": 0,
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,

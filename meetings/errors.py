@@ -61,3 +61,10 @@ class PollStillOpen(InvalidTransition):
     """A meeting cannot end while one of its polls is open."""
 
     code = "poll_still_open"
+
+
+class ConfirmationNeeded(Conflict):
+    """A step that is allowed but unusual (starting a meeting far from its
+    time): done once the person confirms it (the API's ``confirm: true``)."""
+
+    code = "confirmation_needed"

@@ -188,7 +188,14 @@ TABLE = [
     ),
     ("GET", "/meetings/{scheduled}/edit", None, managers(200)),
     ("POST", "/meetings/{scheduled}/edit", {}, managers(422)),
-    ("POST", "/meetings/{scheduled}/transition", {"to": "in_progress"}, managers(302)),
+    # next week: starting it asks first (a page), then starts it
+    ("POST", "/meetings/{scheduled}/transition", {"to": "in_progress"}, managers(200)),
+    (
+        "POST",
+        "/meetings/{scheduled}/transition",
+        {"to": "in_progress", "confirm": "1"},
+        managers(302),
+    ),
     ("GET", "/meetings/{scheduled}/cancel", None, managers(200)),
     ("POST", "/meetings/{scheduled}/cancel", {}, managers(422)),
     ("GET", "/meetings/{scheduled}/agenda", None, managers(200)),

@@ -354,7 +354,7 @@ def test_transition_refreshes_the_view(client, bearer, make_meeting, secretary):
     meeting = make_meeting("scheduled")
     response = client.post(
         f"/api/v1/meetings/{meeting.id}/transitions",
-        json={"to": "in_progress"},
+        json={"to": "in_progress", "confirm": True},
         headers=bearer(secretary),
     )
     assert response.json["next_statuses"] == ["closed"]

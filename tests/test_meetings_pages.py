@@ -146,7 +146,7 @@ def test_a_draft_is_seen_by_the_secretary_and_the_invited_only(client_of, scene)
 
 # POST actions: (path, meeting status, form data, the secretary's status code)
 ACTIONS = [
-    ("/meetings/{m}/transition", "scheduled", {"to": "in_progress"}, 302),
+    ("/meetings/{m}/transition", "scheduled", {"to": "in_progress", "confirm": "1"}, 302),
     ("/meetings/{m}/cancel", "scheduled", {"reason": "改期"}, 302),
     ("/meetings/{m}/edit", "draft", {"title": "x"}, 422),
     ("/meetings/{m}/agenda", "draft", {"title": "新议题"}, 302),
@@ -205,7 +205,14 @@ API = [
     ("get", "/api/v1/meetings/{m}", "scheduled", None, 200, 200),
     ("get", "/api/v1/meetings/{m}/calendar.ics", "scheduled", None, 200, 200),
     ("patch", "/api/v1/meetings/{m}", "scheduled", {"title": "新标题"}, 200, 403),
-    ("post", "/api/v1/meetings/{m}/transitions", "scheduled", {"to": "in_progress"}, 200, 403),
+    (
+        "post",
+        "/api/v1/meetings/{m}/transitions",
+        "scheduled",
+        {"to": "in_progress", "confirm": True},
+        200,
+        403,
+    ),
     ("post", "/api/v1/meetings/{m}/agenda-items", "scheduled", {"title": "议题"}, 201, 403),
     (
         "patch",

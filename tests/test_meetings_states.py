@@ -151,7 +151,8 @@ def test_legal_transitions_on_the_web(english, login, make_meeting, secretary, c
     if to == MeetingStatus.CANCELLED:
         response = english.post(f"/meetings/{meeting.id}/cancel", data={"reason": "场地维修"})
     else:
-        response = english.post(f"/meetings/{meeting.id}/transition", data={"to": to.value})
+        data = {"to": to.value, "confirm": "1"}  # a meeting of next week starts today
+        response = english.post(f"/meetings/{meeting.id}/transition", data=data)
     assert response.status_code == 302
     meeting = fresh(meeting)
     assert meeting.status == to
@@ -163,7 +164,8 @@ def test_legal_transitions_on_the_web(english, login, make_meeting, secretary, c
 @pytest.mark.parametrize(("current", "to"), LEGAL, ids=lambda s: str(s))
 def test_legal_transitions_through_the_api(client, bearer, make_meeting, secretary, current, to):
     meeting = make_meeting(current)
-    body = {"to": to.value} | ({"reason": "场地维修"} if to == MeetingStatus.CANCELLED else {})
+    body = {"to": to.value, "confirm": True}
+    body |= {"reason": "场地维修"} if to == MeetingStatus.CANCELLED else {}
     response = client.post(
         f"/api/v1/meetings/{meeting.id}/transitions", json=body, headers=bearer(secretary)
     )
@@ -212,7 +214,8 @@ def test_illegal_transitions_are_refused_on_the_web(
     if to == MeetingStatus.CANCELLED:
         response = english.post(f"/meetings/{meeting.id}/cancel", data={"reason": "场地维修"})
     else:
-        response = english.post(f"/meetings/{meeting.id}/transition", data={"to": to.value})
+        data = {"to": to.value, "confirm": "1"}  # confirmed or not, an illegal step is refused
+        response = english.post(f"/meetings/{meeting.id}/transition", data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "cannot become" in page or "already" in page

@@ -326,6 +326,18 @@ class TransitionSchema(BaseSchema):
         validate=validate.Length(max=meeting_services.REASON_MAX),
         metadata={"description": "required to cancel; sent to the invitees"},
     )
+    confirm = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "to start a meeting far from its planned time "
+            "(else 409 confirmation_needed)"
+        },
+    )
+    unmarked = fields.String(
+        load_default="absent",
+        validate=validate.OneOf(["absent"]),
+        metadata={"description": "closing marks the attendees not marked absent"},
+    )
 
 
 class CheckInSchema(BaseSchema):
@@ -459,12 +471,16 @@ def update_meeting(data, meeting_id: int):
 @permission_required(_manager)
 @bp.arguments(TransitionSchema)
 @bp.response(200, MeetingSchema)
-@bp.alt_response(409, description="invalid_transition, poll_still_open")
+@bp.alt_response(409, description="invalid_transition, poll_still_open, confirmation_needed")
 def transition_meeting(data, meeting_id: int):
-    """Schedule, start, close or cancel (with a reason) the meeting."""
+    """Schedule, start, close or cancel (with a reason) the meeting. Starting
+    it more than an hour before its start or after its end needs
+    ``confirm: true``; closing marks the attendees not marked absent."""
     actor = current_api_user()
     meeting = services.get_visible_meeting(actor, meeting_id)
-    services.transition_meeting(actor, meeting, data["to"], data["reason"])
+    # The close's question is answered by ``unmarked`` ("absent", the default).
+    confirmed = data["confirm"] or data["to"] == MeetingStatus.CLOSED
+    services.transition_meeting(actor, meeting, data["to"], data["reason"], confirmed=confirmed)
     return _managed_view(meeting.id)
 
 

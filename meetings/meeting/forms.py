@@ -183,9 +183,12 @@ class CancelForm(FlaskForm):
 
 
 class TransitionForm(FlaskForm):
-    """A state change without a reason (schedule, start, close)."""
+    """A state change without a reason (schedule, start, close); ``confirm=1``
+    once the secretary has answered the question a start far from the
+    meeting's time or a close with attendees not marked asks."""
 
     to = HiddenField(validators=[DataRequired()])
+    confirm = HiddenField()
 
 
 class AgendaItemForm(FlaskForm):

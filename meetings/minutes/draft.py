@@ -18,10 +18,13 @@ from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 
 from meetings.meeting import services as meeting_services
-from meetings.meeting.models import Attendance, AttendeeRole, Meeting
+from meetings.meeting.models import Attendance, AttendeeRole, Meeting, MeetingStatus, Presence
 from meetings.minutes.facts import MeetingOutcome, agenda_requests, outcome_of
 from meetings.polls.models import Outcome, Poll
 from meetings.projects.models import Decision, Project, Resolution
+
+# A meeting that has ended: nobody is marked present any more.
+ENDED = (MeetingStatus.CLOSED, MeetingStatus.MINUTES_PUBLISHED)
 
 # Characters that start inline Markdown (and &, for entities).
 _INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
@@ -95,6 +98,10 @@ def _header(meeting: Meeting) -> list[str]:
 
 def _presence(attendance: Attendance) -> str:
     if attendance.presence is None:
+        if attendance.meeting.status in ENDED:
+            # The close marks them absent; a meeting closed before that rule
+            # says so too: nobody saw them there.
+            return str(Presence.ABSENT.label)
         return _("presence not recorded")
     return str(attendance.presence.label)
 

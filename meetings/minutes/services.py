@@ -256,11 +256,13 @@ def save_version(actor: User, meeting: Meeting, body: str | None) -> MinutesVers
 
 def circulation_list(meeting: Meeting, actor: User | None = None) -> list[User]:
     """Who is asked to confirm: the attendees who were there (everyone
-    invited who did not decline, if nobody's presence was recorded), not
-    the secretary sending it."""
+    invited who did not decline and was not excused, if nobody was marked
+    present: the close marks those not marked absent, and a meeting held
+    with a paper sign-in sheet has none marked present), not the secretary
+    sending it."""
     attendances = meeting.attendances
     chosen = [a for a in attendances if a.presence == Presence.PRESENT] or [
-        a for a in attendances if a.rsvp != Rsvp.DECLINED and a.presence is None
+        a for a in attendances if a.rsvp != Rsvp.DECLINED and a.presence in (None, Presence.ABSENT)
     ]
     return [a.user for a in chosen if actor is None or a.user_id != actor.id]
 

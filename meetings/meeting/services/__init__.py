@@ -50,12 +50,16 @@ from meetings.meeting.services.meetings import (
     EDITABLE,
     create_meeting,
     mark_minutes_published,
+    off_schedule,
     transition_meeting,
+    unmarked_attendances,
     update_meeting,
 )
 from meetings.meeting.services.topics import candidate_topics, find_topics, topics_by_ids
 
 __all__ = [
+    "off_schedule",
+    "unmarked_attendances",
     "EDITABLE",
     "CopyPlan",
     "Invitation",

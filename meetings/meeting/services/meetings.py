@@ -3,16 +3,24 @@ permissions and state, flush, audit and notify; the caller commits."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from auth.models import Community, User
 from meetings.audit.services import record
 from meetings.dbtypes import utcnow
-from meetings.errors import Conflict, InvalidTransition, PollStillOpen, ValidationFailed
+from meetings.errors import (
+    ConfirmationNeeded,
+    Conflict,
+    InvalidTransition,
+    PollStillOpen,
+    ValidationFailed,
+)
 from meetings.extensions import db
 from meetings.meeting.models import (
     TRANSITIONS,
@@ -20,10 +28,17 @@ from meetings.meeting.models import (
     Attendance,
     Meeting,
     MeetingStatus,
+    Presence,
 )
 from meetings.meeting.permissions import require_manager, require_meeting_creator
 from meetings.meeting.services import topics
-from meetings.meeting.services.common import as_utc, link_to, place_text, when_text
+from meetings.meeting.services.common import (
+    as_utc,
+    format_when,
+    link_to,
+    place_text,
+    when_text,
+)
 from meetings.notifications.services import notify
 from meetings.polls.models import Poll, PollStatus
 
@@ -44,7 +59,14 @@ EDITABLE = (
     "host_id",
     "recorder_id",
     "request_ids",
+    "allow_proxies",
+    "max_proxies_per_person",
+    "speaking_limit_seconds",
 )
+# The room's settings (issue 16), their defaults and the numbers' ranges.
+ROOM_DEFAULTS = {"allow_proxies": False, "max_proxies_per_person": 1, "speaking_limit_seconds": 180}
+PROXIES_PER_PERSON = (1, 10)
+SPEAKING_LIMIT_SECONDS = (30, 1800)
 TIME_AND_PLACE = ("starts_at", "ends_at", "location", "online_url")
 
 # --- validation -----------------------------------------------------------------------
@@ -59,14 +81,7 @@ def _member_or_error(
     if user is None or user.membership_in(community.id) is None:
         fields[field] = [_("Please choose a member of %(community)s.", community=community.name)]
         return None
-    "allow_proxies",
-    "max_proxies_per_person",
-    "speaking_limit_seconds",
     return user
-# The room's settings (issue 16), their defaults and the numbers' ranges.
-ROOM_DEFAULTS = {"allow_proxies": False, "max_proxies_per_person": 1, "speaking_limit_seconds": 180}
-PROXIES_PER_PERSON = (1, 10)
-SPEAKING_LIMIT_SECONDS = (30, 1800)
 
 
 def _validated(community: Community, values: dict[str, Any], meeting: Meeting | None) -> dict:
@@ -121,27 +136,12 @@ def _validated(community: Community, values: dict[str, Any], meeting: Meeting | 
     clean["topics"] = topics.topics_or_error(
         community, values.get("request_ids") or [], current, fields
     )
+    _room_settings(values, clean, fields)
     if fields:
         raise ValidationFailed(_("Please correct the marked fields."), fields)
     return clean
 
 
-# --- creating and editing -------------------------------------------------------------
-
-
-def create_meeting(actor: User, community: Community, **values: Any) -> Meeting:
-    """A draft meeting; ``values`` are the fields of ``EDITABLE``."""
-    require_meeting_creator(actor, community)
-    clean = _validated(community, values, None)
-    meeting = Meeting(
-        community=community,
-        title=clean["title"],
-    _room_settings(values, clean, fields)
-        description=clean["description"],
-        starts_at=clean["starts_at"],
-        ends_at=clean["ends_at"],
-        location=clean["location"],
-        online_url=clean["online_url"],
 def _room_settings(values: dict[str, Any], clean: dict[str, Any], fields: dict) -> None:
     """Proxies allowed (a yes or no), proxies per person and the speaking limit
     (whole numbers within their ranges)."""
@@ -161,8 +161,26 @@ def _room_settings(values: dict[str, Any], clean: dict[str, Any], fields: dict) 
         clean[name] = value
 
 
+# --- creating and editing -------------------------------------------------------------
+
+
+def create_meeting(actor: User, community: Community, **values: Any) -> Meeting:
+    """A draft meeting; ``values`` are the fields of ``EDITABLE``."""
+    require_meeting_creator(actor, community)
+    clean = _validated(community, values, None)
+    meeting = Meeting(
+        community=community,
+        title=clean["title"],
+        description=clean["description"],
+        starts_at=clean["starts_at"],
+        ends_at=clean["ends_at"],
+        location=clean["location"],
+        online_url=clean["online_url"],
         host=clean["host"],
         recorder=clean["recorder"],
+        allow_proxies=clean["allow_proxies"],
+        max_proxies_per_person=clean["max_proxies_per_person"],
+        speaking_limit_seconds=clean["speaking_limit_seconds"],
         status=MeetingStatus.DRAFT,
         created_by=actor,
     )
@@ -178,15 +196,15 @@ def _current_values(meeting: Meeting) -> dict[str, Any]:
         "title": meeting.title,
         "description": meeting.description,
         "starts_at": meeting.starts_at,
-        allow_proxies=clean["allow_proxies"],
-        max_proxies_per_person=clean["max_proxies_per_person"],
-        speaking_limit_seconds=clean["speaking_limit_seconds"],
         "ends_at": meeting.ends_at,
         "location": meeting.location,
         "online_url": meeting.online_url,
         "host_id": meeting.host_id,
         "recorder_id": meeting.recorder_id,
         "request_ids": meeting.request_ids,
+        "allow_proxies": meeting.allow_proxies,
+        "max_proxies_per_person": meeting.max_proxies_per_person,
+        "speaking_limit_seconds": meeting.speaking_limit_seconds,
     }
 
 
@@ -202,9 +220,6 @@ def update_meeting(actor: User, meeting: Meeting, **changes: Any) -> Meeting:
             _(
                 "This meeting is “%(status)s”: it can no longer be changed.",
                 status=meeting.status.label,
-        "allow_proxies": meeting.allow_proxies,
-        "max_proxies_per_person": meeting.max_proxies_per_person,
-        "speaking_limit_seconds": meeting.speaking_limit_seconds,
             )
         )
     before = _current_values(meeting)
@@ -231,6 +246,9 @@ def update_meeting(actor: User, meeting: Meeting, **changes: Any) -> Meeting:
     meeting.starts_at, meeting.ends_at = clean["starts_at"], clean["ends_at"]
     meeting.location, meeting.online_url = clean["location"], clean["online_url"]
     meeting.host, meeting.recorder = clean["host"], clean["recorder"]
+    meeting.allow_proxies = clean["allow_proxies"]
+    meeting.max_proxies_per_person = clean["max_proxies_per_person"]
+    meeting.speaking_limit_seconds = clean["speaking_limit_seconds"]
     if "request_ids" in changed:
         topics.set_topics(actor, meeting, clean["topics"])
     rescheduled = [name for name in changed if name in TIME_AND_PLACE]
@@ -246,9 +264,6 @@ def update_meeting(actor: User, meeting: Meeting, **changes: Any) -> Meeting:
 def _normalised(name: str, value: Any) -> Any:
     if name in ("starts_at", "ends_at") and isinstance(value, datetime):
         return as_utc(value)
-    meeting.allow_proxies = clean["allow_proxies"]
-    meeting.max_proxies_per_person = clean["max_proxies_per_person"]
-    meeting.speaking_limit_seconds = clean["speaking_limit_seconds"]
     if name == "request_ids":
         return sorted(set(value or []))
     if name in ("title", "description", "location"):
@@ -293,11 +308,23 @@ def _invitees(meeting: Meeting) -> list[Attendance]:
 
 
 def transition_meeting(
-    actor: User, meeting: Meeting, to: MeetingStatus | str, reason: str | None = None
+    actor: User,
+    meeting: Meeting,
+    to: MeetingStatus | str,
+    reason: str | None = None,
+    *,
+    confirmed: bool = True,
 ) -> Meeting:
     """Move the meeting to its next state: ``scheduled``, ``in_progress``,
     ``closed`` or ``cancelled`` (with a reason). ``minutes_published`` comes
-    from publishing the minutes (``mark_minutes_published``)."""
+    from publishing the minutes (``mark_minutes_published``).
+
+    Closing marks the attendees whose presence nobody recorded absent, so a
+    closed meeting's minutes say present or absent of everyone. Starting a
+    meeting far from its time (``off_schedule``) and closing one with such
+    attendees (``unmarked_attendances``) are refused with ConfirmationNeeded
+    unless ``confirmed``: the web pages and the API pass what the secretary
+    confirmed; scripts (the demo, tests) decide for themselves."""
     require_manager(actor, meeting)
     try:
         to = MeetingStatus(to)
@@ -319,16 +346,34 @@ def transition_meeting(
         if problem:
             raise ValidationFailed(problem, {"reason": [problem]})
 
+    now = utcnow()
+    if to == MeetingStatus.IN_PROGRESS and not confirmed and off_schedule(meeting, now):
+        raise ConfirmationNeeded(
+            _(
+                "This meeting is planned for %(when)s. Start it now all the same?",
+                when=format_when(meeting),
+            )
+        )
     if to in (MeetingStatus.CLOSED, MeetingStatus.CANCELLED):
         _require_no_open_poll(meeting)
+    if to == MeetingStatus.CLOSED and not confirmed:
+        unmarked = len(unmarked_attendances(meeting))
+        if unmarked:
+            raise ConfirmationNeeded(
+                ngettext(
+                    "%(num)d attendee’s presence is not recorded: close and mark them absent?",
+                    "%(num)d attendees’ presence is not recorded: close and mark them absent?",
+                    unmarked,
+                )
+            )
     _guarded_status_change(meeting, current, to)
-    now = utcnow()
     if to == MeetingStatus.SCHEDULED:
         meeting.scheduled_at = meeting.scheduled_at or now
     elif to == MeetingStatus.IN_PROGRESS:
         meeting.started_at = now
     elif to == MeetingStatus.CLOSED:
         meeting.closed_at = now
+        _mark_unmarked_absent(actor, meeting)
     elif to == MeetingStatus.CANCELLED:
         meeting.cancelled_at = now
         meeting.cancel_reason = reason
@@ -346,6 +391,41 @@ def transition_meeting(
             topics.unschedule_topic(actor, meeting, item)
         _notify_cancelled(meeting, reason or "")
     return meeting
+
+
+def start_window() -> timedelta:
+    """How long before its planned start a meeting starts without a question
+    (``MEETING_START_WINDOW_MINUTES``, default 60)."""
+    return timedelta(minutes=current_app.config["MEETING_START_WINDOW_MINUTES"])
+
+
+def off_schedule(meeting: Meeting, now: datetime | None = None) -> bool:
+    """Whether starting the meeting now is far from its planned time: earlier
+    than ``start_window()`` before its start, or after its planned end."""
+    now = now or utcnow()
+    return now < as_utc(meeting.starts_at) - start_window() or now > as_utc(meeting.ends_at)
+
+
+def unmarked_attendances(meeting: Meeting) -> list[Attendance]:
+    """The attendees whose presence nobody has recorded, by name: those the
+    close will mark absent."""
+    unmarked = [a for a in meeting.attendances if a.presence is None]
+    return sorted(unmarked, key=lambda a: (a.user.display_name, a.id))
+
+
+def _mark_unmarked_absent(actor: User, meeting: Meeting) -> None:
+    unmarked = unmarked_attendances(meeting)
+    if not unmarked:
+        return
+    for attendance in unmarked:
+        attendance.presence = Presence.ABSENT
+    db.session.flush()
+    record(
+        actor,
+        "meeting.unmarked_absent",
+        meeting,
+        user_ids=[attendance.user_id for attendance in unmarked],
+    )
 
 
 def _require_no_open_poll(meeting: Meeting) -> None:

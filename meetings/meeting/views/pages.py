@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from auth import permissions
 from auth.models import Community
 from auth.services import managed_communities
-from meetings.errors import DomainError
+from meetings.dbtypes import utcnow
+from meetings.errors import ConfirmationNeeded, DomainError
 from meetings.extensions import db
 from meetings.main.paging import page_arg
 from meetings.meeting import calendar, services
@@ -275,7 +276,18 @@ def transition(meeting_id: int):
     if form.to.data == MeetingStatus.CANCELLED:
         return redirect(url_for("meeting.cancel", meeting_id=meeting.id))
     try:
-        services.transition_meeting(current_user, meeting, form.to.data)
+        services.transition_meeting(
+            current_user, meeting, form.to.data, confirmed=form.confirm.data == "1"
+        )
+    except ConfirmationNeeded as error:
+        return render_template(
+            "meeting/transition_confirm.html",
+            meeting=meeting,
+            to=MeetingStatus(form.to.data),
+            question=error.message,
+            unmarked=services.unmarked_attendances(meeting),
+            now=utcnow(),
+        )
     except DomainError as error:
         refused(error)
         return _render_show(visible_meeting(meeting_id, full=True), error.status)
