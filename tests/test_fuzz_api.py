@@ -52,6 +52,7 @@ from meetings.projects import api as projects_api
 from meetings.requests import api as requests_api
 from meetings.requests import order_api as orders_api
 from meetings.requests import services as request_services
+from meetings.room import api as room_api
 from meetings.room import proxy_api
 
 pytest_plugins = ["meeting_fixtures", "minutes_fixtures"]
@@ -211,7 +212,7 @@ def api_schema(app):
 AREAS = [
     module.bp.name
     for module in (auth_api, requests_api, notifications_api, meeting_api, polls_api)
-    + (projects_api, minutes_api, orders_api, organisation_api, proxy_api)
+    + (projects_api, minutes_api, orders_api, organisation_api, proxy_api, room_api)
 ]
 
 # Lists of ids in bodies, named for what each element is.
