@@ -71,7 +71,7 @@
     timer = window.setInterval(refresh, every);
     if (window.EventSource && frame.dataset.eventsUrl) {
       const source = new EventSource(frame.dataset.eventsUrl);
-      ["agenda", "checkin", "turnout", "poll_opened", "poll_closed", "speaker"].forEach((name) => {
+      ["state", "agenda", "checkin", "turnout", "poll_opened", "poll_closed", "speaker", "revoked"].forEach((name) => {
         source.addEventListener(name, refresh);
       });
     }
