@@ -50,6 +50,8 @@ def test_the_reply_form_shows_on_a_reopened_request_and_answers_it(
     page = client.get(f"/requests/{item.id}")
     assert page.status_code == 200
     assert f'action="/requests/{item.id}/reply' in page.text
+    # handed back or reopened: answered, accepted or dispatched again, never declined
+    assert 'value="answer"' in page.text and 'value="reject"' not in page.text
     answer = client.post(
         f"/requests/{item.id}/reply",
         data={"action": "answer", "message": "已安排电工复查。"},

@@ -338,6 +338,13 @@ class ReplyForm(FlaskForm):
         description=_l("Needed when you answer or decline. The resident sees it."),
     )
 
+    def __init__(self, status: RequestStatus = RequestStatus.SUBMITTED, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # handed back or reopened: accepted or answered, or dispatched again — not
+        # declined (any other state: the service's refusal says what it is)
+        if status in (RequestStatus.HANDED_BACK, RequestStatus.REOPENED):
+            self.action.choices = [c for c in self.action.choices if c.value != "reject"]
+
 
 class InboxFilterForm(FlaskForm):
     """The inbox's filter (a GET form: no CSRF token)."""

@@ -41,13 +41,13 @@ class DispatchForm(FlaskForm):
         ],
         validators=[InputRequired(message=_l("Please choose a grid, a person or a unit."))],
     )
-    grid_id = SelectField(_l("Grid"), coerce=int, validators=[Optional()])
+    grid_id = SelectField(_l("Which grid"), coerce=int, validators=[Optional()])
     person = StringField(
-        _l("Person"),
+        _l("Which person"),
         validators=[Length(max=QUERY_MAX)],
         description=_l("Type part of their name, their username or phone number, and choose."),
     )
-    unit_id = SelectField(_l("Unit"), coerce=int, validators=[Optional()])
+    unit_id = SelectField(_l("Which unit"), coerce=int, validators=[Optional()])
     due_date = DateField(
         _l("Due by"),
         validators=[InputRequired(message=_l("Please give the date it is due."))],

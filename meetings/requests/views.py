@@ -17,7 +17,7 @@ from meetings.errors import DomainError, NotAllowed
 from meetings.extensions import db
 from meetings.main.paging import page_arg, window
 from meetings.projects import uploads
-from meetings.requests import photos, services, visits
+from meetings.requests import orders, photos, services, visits
 from meetings.requests.forms import (
     InboxFilterForm,
     IntakeForm,
@@ -27,6 +27,7 @@ from meetings.requests.forms import (
     VisitForm,
 )
 from meetings.requests.models import (
+    RATABLE,
     WAITING_FOR_SECRETARY,
     RequestChannel,
     RequestStatus,
@@ -218,6 +219,8 @@ def render_detail(
         is_overdue=services.is_overdue(item),
         due_at=services.reply_due_at(item),
         room_for_photos=photos.room_for_photos(item) if can_add_photos else 0,
+        for_the_resident=current_user.id in (item.requester_id, item.raised_by_id),
+        may_rate_now=item.status in RATABLE and orders.can_rate(current_user, item),
     ), status
 
 
@@ -227,7 +230,7 @@ def detail(request_id: int):
     item = services.get_request_in_full(current_user, request_id)
     reply_form = None
     if services.can_reply(current_user, item) and item.status in WAITING_FOR_SECRETARY:
-        reply_form = ReplyForm()
+        reply_form = ReplyForm(item.status)
     return render_detail(item, reply_form)
 
 
@@ -281,7 +284,7 @@ def photo(photo_id: int):
 def reply(request_id: int):
     item = services.get_visible_request(current_user, request_id)
     services.require_replier(current_user, item)
-    form = ReplyForm()
+    form = ReplyForm(item.status)
     if form.validate_on_submit():
         try:
             services.reply_to_request(current_user, item, form.action.data, form.message.data)
