@@ -344,7 +344,7 @@ def test_meeting_page_follows_the_meeting(client, login, assembly, open_poll, se
     assert f'data-live-meeting="{assembly.meeting.id}"' in page
     assert "js/live.js" in page
     assert 'id="live-vote-now" data-live-refresh="poll_opened poll_closed"' in page
-    assert 'data-live="attendance"' in page and 'data-live-field="voting_present"' in page
+    assert '<div data-live="attendance">' in page and "quorum-panel" in page
 
 
 def test_open_poll_page_follows_its_turnout(client, login, assembly, open_poll, secretary):

@@ -42,7 +42,6 @@ from meetings.extensions import db
 from meetings.meeting import api as meeting_api
 from meetings.meeting.models import AgendaItem, Meeting
 from meetings.meeting.permissions import require_insider
-from meetings.meeting.services.attendance import quorum
 from meetings.meeting.services.common import get_meeting
 from meetings.polls.models import Poll, PollStatus
 from meetings.room import live
@@ -123,7 +122,6 @@ def state(meeting: Meeting) -> dict[str, Any]:
         .order_by(Poll.id)
     ).all()
     turnout = {row["poll_id"]: row for row in live.read_turnout([p.id for p in polls])}
-    counts = quorum(meeting)
 
     def speaker(entry) -> dict[str, Any] | None:
         if entry is None:
@@ -150,16 +148,7 @@ def state(meeting: Meeting) -> dict[str, Any]:
             {"poll_id": p.id, "title": p.title, "in_room": p.in_room} | turnout.get(p.id, {})
             for p in polls
         ],
-        "attendance": attendance_counts(counts),
-    }
-
-
-def attendance_counts(counts) -> dict[str, int]:
-    return {
-        "present": counts.present,
-        "invited": counts.invited,
-        "voting_present": counts.voting_present,
-        "voting_invited": counts.voting_invited,
+        "attendance": live.attendance_counts(meeting.id),
     }
 
 

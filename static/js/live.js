@@ -10,8 +10,8 @@
      [data-live-field="eligible"], [data-live-field="by_proxy"] get the numbers;
      a <meter> among them its value and max; without fields, the text "N / M";
    - data-live="attendance": [data-live-field="present"], "invited",
-     "voting_present", "voting_invited" and a <meter> (voting present of voting
-     invited);
+     "voting_present", "voting_invited", the quorum panel's count and a <meter>
+     (voting present of voting invited);
    - data-live-refresh="poll_opened poll_closed agenda speaker" with an id: the
      element is fetched again from the page's address and swapped in place
      when one of these events comes; data-live-reload="…" on the followed
@@ -68,6 +68,12 @@
       function (region) {
         ["present", "invited", "voting_present", "voting_invited"].forEach(function (field) {
           if (field in data) { setText(region, field, data[field]); }
+        });
+        // the quorum panel (meeting/_macros.html): "<strong>present</strong> / invited"
+        Array.prototype.forEach.call(region.querySelectorAll(".quorum-count"), function (line) {
+          var strong = document.createElement("strong");
+          strong.textContent = String(data.voting_present);
+          line.replaceChildren(strong, document.createTextNode(" / " + data.voting_invited));
         });
         setMeter(region, data.voting_present, data.voting_invited);
       }

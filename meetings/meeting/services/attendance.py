@@ -34,7 +34,7 @@ from meetings.meeting.services.common import get_meeting, require_status
 from meetings.meeting.services.meetings import send_invitation
 from meetings.organisation import roles
 from meetings.organisation.models import UnitKind
-from meetings.room.live import publish
+from meetings.room.live import attendance_counts, publish
 
 # Invitations can be made until the meeting ends (walk-ins are invited at the door).
 INVITING_STATUSES = {MeetingStatus.DRAFT, MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS}
@@ -403,17 +403,7 @@ def check_in_with_token(user: User, token: str) -> Attendance:
 
 def _publish_checkin(meeting: Meeting) -> None:
     """The room's attendance moved: its counts to the live stream."""
-    counts = quorum(meeting)
-    publish(
-        meeting.id,
-        "checkin",
-        {
-            "present": counts.present,
-            "invited": counts.invited,
-            "voting_present": counts.voting_present,
-            "voting_invited": counts.voting_invited,
-        },
-    )
+    publish(meeting.id, "checkin", attendance_counts(meeting.id))
 
 
 # --- the quorum -----------------------------------------------------------------------
