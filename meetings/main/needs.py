@@ -58,9 +58,13 @@ class Needs:
 
     @property
     def anything(self) -> bool:
+        return bool(self.polls) or self.besides_polls
+
+    @property
+    def besides_polls(self) -> bool:
+        """Something in the list under the vote cards."""
         return bool(
-            self.polls
-            or self.invitations
+            self.invitations
             or self.requests_to_rate
             or self.projects_to_rate
             or self.open_orders
