@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meetings.dbtypes import UTCDateTime, utcnow
@@ -29,6 +29,10 @@ GENESIS_HASH = "0" * 64
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entry"
+    __table_args__ = (
+        # an object's entries: "you voted at HH:MM" reads the voter's entry of the poll
+        Index("ix_audit_entry_object", "object_type", "object_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
