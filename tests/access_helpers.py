@@ -27,6 +27,7 @@ from meetings.organisation import services as organisation_services
 from meetings.polls import services as poll_services
 from meetings.projects import services as project_services
 from meetings.projects import uploads
+from meetings.room import proxies
 from meetings.room import services as room_services
 
 ROLES = (
@@ -285,6 +286,15 @@ def _published(world: World) -> None:
     world.add(published=meeting, public_poll=poll)
 
 
+def _proxies(world: World) -> None:
+    """A meeting in progress that allows proxies (委托投票): the voter has
+    named the attendee as proxy, waiting for the secretary."""
+    meeting = _meeting(world, MeetingStatus.IN_PROGRESS, "委托投票会议")
+    meeting.allow_proxies = True
+    proxy = proxies.request_proxy(world.people["voter"], meeting, world.people["attendee"])
+    world.add(proxy_meeting=meeting, proxy=proxy)
+
+
 def _room(world: World) -> None:
     """The big screen's link of the meeting in progress (and its token), and
     the voter waiting in its speakers' queue."""
@@ -341,5 +351,6 @@ PARTS: dict[str, Callable[[World], None]] = {
     "closed": _closed,
     "published": _published,
     "public_poll": _published,
+    **dict.fromkeys(["proxy_meeting", "proxy"], _proxies),
     **dict.fromkeys(["screen_link", "screen_token", "speaker"], _room),
 }

@@ -351,6 +351,24 @@ TABLE = [
     ("GET", "/api/v1/polls/{closed_poll}/result", None, insiders(200)),
     ("GET", "/api/v1/polls/{public_poll}/result", None, everyone(200)),
     ("GET", "/api/v1/polls/{closed_poll}/receipts", None, insiders(200)),
+    # --- proxies (委托投票) and assisted ballots --------------------------------------------
+    ("GET", "/meetings/{proxy_meeting}/proxy", None, ONLY_VOTER),
+    ("POST", "/meetings/{proxy_meeting}/proxy", {}, ONLY_VOTER | {"voter": 422}),
+    ("POST", "/proxies/{proxy}/confirm", {}, managers(302)),
+    ("GET", "/proxies/{proxy}/revoke", None, managers(200) | {"voter": 200}),
+    ("POST", "/proxies/{proxy}/revoke", {}, managers(302) | {"voter": 302}),
+    # no authorisation attached: not found for those who may see one
+    ("GET", "/proxies/{proxy}/document", None, expect(SIGN_IN, 403, 404, 404, 404, 403, 404)),
+    # the meeting of {poll} allows no proxies: nobody casts for the voter there
+    ("GET", "/polls/{poll}/vote-for/{voter}", None, users(403)),
+    ("POST", "/polls/{poll}/vote-for/{voter}", {}, users(403)),
+    ("GET", "/polls/{poll}/assisted", None, managers(200)),
+    ("POST", "/polls/{poll}/assisted", {}, managers(422)),
+    ("POST", "/api/v1/meetings/{proxy_meeting}/proxies", {}, ONLY_VOTER | {"voter": 422}),
+    ("GET", "/api/v1/meetings/{proxy_meeting}/proxies", None, insiders(200)),
+    ("POST", "/api/v1/proxies/{proxy}/confirm", None, managers(200)),
+    ("DELETE", "/api/v1/proxies/{proxy}", None, managers(204) | {"voter": 204}),
+    ("POST", "/api/v1/polls/{poll}/assisted-ballots", {}, managers(422)),
     # --- resolutions and projects ----------------------------------------------------------
     ("GET", "/meetings/{meeting}/resolutions/new", None, managers(200)),
     ("POST", "/meetings/{meeting}/resolutions/new", {}, managers(422)),
