@@ -215,9 +215,22 @@ def meeting_tab(secretary: Actor, tab: str) -> None:
 
 
 def move_meeting(secretary: Actor, button: str, status: str) -> None:
-    """Press the meeting page's next-step button (schedule, start, close)."""
-    t = secretary.t
+    """Press the meeting page's next-step button (schedule, start, close).
+    Starting away from the planned time, or closing with attendees nobody
+    marked, asks first: the secretary confirms (unmarked ones are absent)."""
+    t, page = secretary.t, secretary.page
     secretary.click(t(button))
+    done = page.get_by_text(t("The meeting is now “%(status)s”.", status=t(status)))
+    confirm = page.get_by_role(
+        "button",
+        name=t("Mark them absent and close the meeting")
+        if status == "Closed"
+        else t("Yes, start the meeting now"),
+    )
+    expect(done.or_(confirm).first).to_be_visible()
+    if confirm.count():
+        secretary.shot(f"confirm-{status.lower().replace(' ', '-')}")
+        confirm.click()
     secretary.flash(t("The meeting is now “%(status)s”.", status=t(status)))
     expect(secretary.page.locator(".meeting-meta .meeting-status")).to_have_text(t(status))
 
