@@ -72,7 +72,20 @@ STREAM_DOC = {
             "description": "text/event-stream: first `state`, then `agenda`, `checkin`, "
             "`turnout` {poll_id, cast, eligible, by_proxy}, `poll_opened` {poll_id}, "
             "`poll_closed` {poll_id}, `speaker`; a comment line as heartbeat",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "description": "one event; its data is JSON (docs/api.md)",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "event": {"type": "string"},
+                            "data": {"type": "string"},
+                        },
+                        "required": ["event", "data"],
+                    }
+                }
+            },
         },
         "403": {"description": "forbidden: not an attendee or the secretary; a revoked link"},
     },
