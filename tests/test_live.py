@@ -257,6 +257,24 @@ def test_presence_marked_sends_the_attendance(follow, api, assembly, secretary):
     assert data["present"] == 1 and data["voting_invited"] == len(assembly.voters)
 
 
+def test_threaded_gunicorn_keeps_threads_for_pages(app, client, bearer, assembly, monkeypatch):
+    """Under gunicorn's gthread workers a stream holds a thread: at most
+    LIVE_THREAD_STREAMS per process, the next one is answered 503."""
+    monkeypatch.setitem(app.config, "LIVE_THREAD_STREAMS", 1)
+    url = f"/api/v1/meetings/{assembly.meeting.id}/events"
+    environ = {"SERVER_SOFTWARE": "gunicorn/23.0.0"}
+    first = client.get(url, headers=bearer(assembly.voters[0]), environ_base=environ)
+    assert first.status_code == 200
+    second = client.get(url, headers=bearer(assembly.voters[1]), environ_base=environ)
+    assert second.status_code == 503
+    assert second.json["error"]["code"] == "unavailable"
+    assert "Retry-After" in second.headers
+    first.close()
+    again = client.get(url, headers=bearer(assembly.voters[1]), environ_base=environ)
+    assert again.status_code == 200
+    again.close()
+
+
 def test_the_stream_beats_and_ends_by_itself(follow, assembly):
     stream = follow(assembly.meeting, assembly.voters[0])
     began = time.monotonic()

@@ -276,6 +276,11 @@ class Hub:
             if room.remove(subscriber) and self.rooms.get(room.meeting_id) is room:
                 del self.rooms[room.meeting_id]
 
+    def streams(self) -> int:
+        """Open streams in this process, all meetings."""
+        with self.lock:
+            return sum(len(room.subscribers) for room in self.rooms.values())
+
     def listeners(self, meeting_id: int) -> int:
         room = self.rooms.get(meeting_id)
         return len(room.subscribers) if room else 0

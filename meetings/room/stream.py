@@ -30,7 +30,7 @@ import sys
 import time
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,6 +56,8 @@ RECHECK_SECONDS = 30.0
 LIFETIME_GEVENT_SECONDS = 3600.0
 LIFETIME_THREADS_SECONDS = 60.0
 RETRY_MILLISECONDS = 2000
+# open streams per process under threaded workers (see _thread_stream_limit)
+THREAD_STREAMS = 2
 
 STREAM_DOC = {
     "parameters": [
@@ -88,6 +90,9 @@ STREAM_DOC = {
             },
         },
         "403": {"description": "forbidden: not an attendee or the secretary; a revoked link"},
+        "503": {
+            "description": "unavailable: a threaded server's streams are all taken (Retry-After)"
+        },
     },
 }
 
@@ -105,6 +110,17 @@ def _under_gevent() -> bool:
 def lifetime() -> float:
     default = LIFETIME_GEVENT_SECONDS if _under_gevent() else LIFETIME_THREADS_SECONDS
     return _setting("LIVE_STREAM_SECONDS", default)
+
+
+def _thread_stream_limit() -> int | None:
+    """Under gunicorn's threaded workers (gthread) each open stream holds one
+    of the worker's threads: at most ``LIVE_THREAD_STREAMS`` (2) streams per
+    process, so that pages and ballots always find a thread; more are
+    answered 503. No limit under gevent, nor under other servers (``flask
+    run`` gives each request a thread of its own)."""
+    if _under_gevent() or not request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        return None
+    return int(_setting("LIVE_THREAD_STREAMS", THREAD_STREAMS))
 
 
 def _follower() -> User:
@@ -180,6 +196,9 @@ def events(meeting_id: int):
         require_insider(follower, meeting)
     app = current_app._get_current_object()
     hub_and_broker = live.live_for(app)
+    limit = _thread_stream_limit()
+    if limit is not None and hub_and_broker.hub.streams() >= limit:
+        abort(503)  # the page works without; live.js tries again later
     hub_and_broker.broker.listen()
     # Subscribed before the state is read: nothing falls in between.
     subscriber = hub_and_broker.hub.subscribe(meeting.id)
