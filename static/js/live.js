@@ -148,10 +148,11 @@
     source.addEventListener("revoked", function () { source.close(); });
     source.addEventListener("error", function () {
       // EventSource reconnects by itself after a dropped connection; after a
-      // refusal (401/403) it gives up: try again later, less and less often.
+      // refusal (401/403, or 503 when a threaded server has no stream to
+      // spare) it gives up: try again later, less and less often.
       if (source.readyState === EventSource.CLOSED) {
         failures += 1;
-        if (failures <= 5) { window.setTimeout(connect, 5000 * failures); }
+        window.setTimeout(connect, Math.min(5000 * failures, 30000));
       }
     });
   }
