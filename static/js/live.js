@@ -129,7 +129,9 @@
 
   function schedule(name) {
     if (typeof name === "string") { pending[name] = true; }
-    if (!refreshTimer) { refreshTimer = window.setTimeout(refresh, 250); }
+    // spread over a second and a half: a hall of phones does not fetch its
+    // pages again all in the same instant
+    if (!refreshTimer) { refreshTimer = window.setTimeout(refresh, 250 + Math.random() * 1500); }
   }
 
   function connect() {
