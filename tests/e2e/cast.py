@@ -141,4 +141,19 @@ ORDERS = Community(
     units=(PROPERTY_COMPANY,),
 )
 
-COMMUNITIES = [ACTIVITY_ROOM, ACTIVITY_ROOM_EN, LOUDSPEAKERS, ELEVATOR, ROAD, ORDERS]
+# Story 6 (加装电梯): the meeting in the room. The big screen, the residents'
+# phones; 方德明 cannot come and names 韩秀兰 his proxy; 苏桂英 has no
+# smartphone and votes with the secretary in front of a witness.
+ROOM = Community(
+    "枫桥社区",
+    "中兴街道",
+    Member("fengqiao-sec", "沈慧敏"),
+    {
+        "principal": Member("fengqiao-fang", "方德明"),
+        "proxy": Member("fengqiao-han", "韩秀兰"),
+        "voter": Member("fengqiao-wei", "魏国庆"),
+        "assisted": Member("fengqiao-su", "苏桂英"),
+    },
+)
+
+COMMUNITIES = [ACTIVITY_ROOM, ACTIVITY_ROOM_EN, LOUDSPEAKERS, ELEVATOR, ROAD, ORDERS, ROOM]

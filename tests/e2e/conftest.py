@@ -1,10 +1,11 @@
 """The site under test and the browser.
 
 Once per run: a fresh SQLite file migrated with ``flask db upgrade``, the app
-served from it by gunicorn on a free port, and an administrator with the
-communities and people of ``cast.py`` created through the account services
-(as ``flask create-admin`` and the admin pages do), with their grids and the
-units serving them (the organisation's services).
+served from it by gunicorn (a gevent worker, as deployed) on a free port,
+and an administrator with the communities and people of ``cast.py``
+created through the account services (as ``flask create-admin`` and the
+admin pages do), with their grids and the units serving them (the
+organisation's services).
 The browser is Debian's Chromium at /usr/bin/chromium, driven by Playwright;
 Playwright's own browser downloads are never used. Without Chromium the run
 fails: it is not skipped.
@@ -177,12 +178,15 @@ def site(tmp_path_factory) -> Iterator[Site]:
                 "gunicorn",
                 "--bind",
                 f"{HOST}:{port}",
+                # as deployed (docs/deploy.md): gevent holds the live streams of
+                # every phone and the big screen; one worker, so that without
+                # Redis each stream hears every change (the in-process fan-out)
                 "--workers",
-                "2",
+                "1",
                 "--worker-class",
-                "gthread",
-                "--threads",
-                "4",
+                "gevent",
+                "--worker-connections",
+                "1000",
                 "wsgi:app",
             ],
             cwd=PROJECT_ROOT,

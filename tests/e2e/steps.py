@@ -663,3 +663,91 @@ def rate_order(resident: Actor, score_label: str, comment: str) -> None:
     panel.get_by_role("textbox", name=t("Comment (optional)"), exact=True).fill(comment)
     resident.shot("rating")
     resident.click(t("Send the rating"))
+
+
+# --- the meeting in the room: the big screen, proxies, assisted ballots ----------------
+
+
+def cast_from_ballot(voter: Actor, choice: str, principal: str = "") -> str:
+    """On the ballot page: choose, Next, check, cast; the receipt's code.
+    With ``principal``, the ballot a proxy casts for them (委托投票)."""
+    t, page = voter.t, voter.page
+    if principal:
+        expect(page.locator(".proxy-ballot")).to_contain_text(principal)
+    page.get_by_label(shown(t, choice), exact=True).check()
+    voter.shot("proxy-ballot" if principal else "ballot")
+    voter.click(t("Next"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("Is this the choice of %(name)s?", name=principal)
+        if principal
+        else t("Is this your choice?")
+    )
+    expect(page.locator(".chosen-list")).to_have_text(shown(t, choice))
+    voter.click(t("Yes, cast my vote"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("Ballot cast on behalf of %(name)s", name=principal)
+        if principal
+        else t("You have voted — thank you")
+    )
+    receipt = page.locator(".receipt-code").inner_text().strip()
+    assert len(receipt.replace("-", "")) >= 8, receipt
+    voter.shot("proxy-receipt" if principal else "receipt")
+    return receipt
+
+
+def name_proxy(principal: Actor, meeting_title: str, proxy: str) -> None:
+    """委托投票: on the meeting page, the principal names another attendee."""
+    t, page = principal.t, principal.page
+    open_meeting(principal, meeting_title)
+    panel = page.locator("#proxy")
+    expect(panel).to_contain_text(t("Cannot vote yourself? Another attendee can vote for you."))
+    panel.get_by_role("link", name=t("Name a proxy (委托他人投票)")).click()
+    page.get_by_label(t("Who votes for you")).select_option(label=proxy)
+    principal.shot("name-proxy")
+    principal.click(t("Name this proxy"))
+    principal.flash(
+        t("You have named %(name)s as your proxy. The secretary confirms it.", name=proxy)
+    )
+    expect(panel).to_contain_text(
+        t("You have named %(name)s to vote for you: waiting for the secretary.", name=proxy)
+    )
+    principal.shot("proxy-named")
+
+
+def confirm_proxy(secretary: Actor, proxy: str, principal: str) -> None:
+    """The attendees page: the secretary confirms a proxy waiting for it."""
+    t, page = secretary.t, secretary.page
+    meeting_tab(secretary, "Attendees")
+    row = page.locator(".proxy-row", has_text=principal)
+    expect(row).to_contain_text(
+        t("%(proxy)s votes for %(principal)s", proxy=proxy, principal=principal)
+    )
+    secretary.shot("proxy-requested")
+    row.get_by_role("button", name=f"{t('Confirm')} {principal}").click()
+    secretary.flash(
+        t("Confirmed: %(proxy)s votes for %(principal)s.", proxy=proxy, principal=principal)
+    )
+    expect(page.locator(".proxy-row", has_text=principal).locator(".badge")).to_have_text(
+        t("Confirmed")
+    )
+
+
+def record_assisted_ballot(secretary: Actor, voter: str, witness: str, choice: str) -> str:
+    """From the poll's page: the ballot of a voter without a phone, with a
+    named witness; the receipt to hand to the voter."""
+    t, page = secretary.t, secretary.page
+    secretary.link(t("Record an assisted ballot"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Record an assisted ballot"))
+    page.get_by_label(t("Voter"), exact=True).select_option(label=voter)
+    page.get_by_label(t("Witness"), exact=True).fill(witness)
+    page.get_by_label(shown(t, choice), exact=True).check()
+    secretary.shot("assisted-ballot")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Cast this ballot? …"
+    secretary.click(t("Cast this ballot"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("Ballot cast on behalf of %(name)s", name=voter)
+    )
+    receipt = page.locator(".receipt-code").inner_text().strip()
+    assert len(receipt.replace("-", "")) >= 8, receipt
+    secretary.shot("assisted-receipt")
+    return receipt

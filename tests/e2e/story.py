@@ -2,10 +2,11 @@
 
 Each person has a browser context of their own (their own cookies, so their
 own session): residents and attendees on a 360 px phone, the secretary on a
-1280 px desktop. ``Actor.shot`` saves a full-page screenshot of each step and
-checks what every page must be: in the story's language, and no wider than
-the screen. Server errors, script errors and refused scripts or styles (the
-site's CSP) are collected and fail the story at its end.
+1280 px desktop, the meeting room's big screen at 1920×1080. ``Actor.shot``
+saves a full-page screenshot of each step and checks what every page must
+be: in the story's language, and no wider than the screen. Server errors,
+script errors and refused scripts or styles (the site's CSP) are collected
+and fail the story at its end.
 
 Texts are looked up in the app's own catalogue (``t``), so that the stories
 read the same in both languages: ``t("Log in")`` is 登录 in a Chinese
@@ -27,6 +28,7 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "e2e"
 CATALOGS = PROJECT_ROOT / "meetings" / "translations"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
+SCREEN = {"width": 1920, "height": 1080}  # the room's TV or projector
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 TIMEOUT_MS = 15_000  # for an action; a machine running other tests is slow
 
@@ -106,10 +108,14 @@ class Story:
     def desktop(self, label: str) -> Actor:
         return self._open(label, on_phone=False)
 
-    def _open(self, label: str, on_phone: bool) -> Actor:
+    def big_screen(self, label: str) -> Actor:
+        """The room's computer showing the meeting on its TV (投屏): nobody logs in."""
+        return self._open(label, on_phone=False, viewport=SCREEN)
+
+    def _open(self, label: str, on_phone: bool, viewport: dict | None = None) -> Actor:
         context = self.browser.new_context(
             base_url=self.base_url,
-            viewport=PHONE if on_phone else DESKTOP,
+            viewport=viewport or (PHONE if on_phone else DESKTOP),
             is_mobile=on_phone,
             has_touch=on_phone,
             locale="zh-CN",
