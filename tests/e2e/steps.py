@@ -593,9 +593,8 @@ def dispatch_to_unit(secretary: Actor, unit: str, due: date, note: str = "") -> 
     """派单: on the request's page, to a unit serving the community, due by ``due``."""
     t, page = secretary.t, secretary.page
     form = page.locator("form", has=page.get_by_role("button", name=t("Dispatch"), exact=True))
-    # in Chinese the choice "A unit" and the list "Unit" are both 单位
     form.get_by_role("group", name=t("Dispatch to")).get_by_label(t("A unit"), exact=True).check()
-    form.get_by_role("combobox", name=t("Unit"), exact=True).select_option(label=unit)
+    form.get_by_role("combobox", name=t("Which unit"), exact=True).select_option(label=unit)
     form.get_by_label(t("Due by")).fill(due.isoformat())
     if note:
         form.get_by_label(t("Note for the assignee (optional)")).fill(note)
