@@ -34,8 +34,8 @@ from meetings.requests import api as requests_api
 from meetings.requests import order_api as orders_api
 from meetings.requests import order_views as orders_views
 from meetings.requests import views as requests_views
-from meetings.room import proxy_api, proxy_views
 from meetings.room import api as room_api
+from meetings.room import proxy_api, proxy_views
 from meetings.room import stream as live_stream
 from meetings.room import views as room_views
 from meetings.security import init_security
