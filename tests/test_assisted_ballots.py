@@ -108,7 +108,7 @@ def test_the_secretary_records_one_on_the_page(client, login, api, assembly, sec
     assert "receipt-code" in done.get_data(as_text=True)
     assert db.session.get(VoteOnBehalf, (poll["id"], voter.id)) is not None
     shown = client.get(f"/polls/{poll['id']}").get_data(as_text=True)
-    assert "1 assisted" in shown
+    assert "代为投票1人" in shown  # "1 assisted", in the site's language
     client.post("/auth/logout")
     login(voter)
     assert client.get(f"/polls/{poll['id']}/assisted").status_code == 403

@@ -393,7 +393,7 @@ def test_pages_name_confirm_and_vote_by_proxy(client, login, room, secretary, ap
 
     login(secretary)
     shown = client.get(f"/polls/{poll['id']}").get_data(as_text=True)
-    assert "of which 1 by proxy" in shown
+    assert "其中委托投票1人" in shown  # "of which 1 by proxy"
 
 
 def test_pages_revoke_after_a_confirmation(client, login, room, secretary, api):

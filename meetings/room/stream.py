@@ -217,7 +217,7 @@ def events(meeting_id: int):
     return Response(
         _Body(body, lambda: hub.unsubscribe(subscriber)),
         mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
