@@ -405,7 +405,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "meeting": words(
         "id community_id title description starts_at ends_at location online_url host_id "
         "recorder_id status cancel_reason sequence created_by_id created_at updated_at "
-        "scheduled_at started_at closed_at cancelled_at"
+        "scheduled_at started_at closed_at cancelled_at "
+        "allow_proxies max_proxies_per_person speaking_limit_seconds"
     ),
     "meeting_topic": words("meeting_id request_id"),
     "agenda_item": words("id meeting_id position title description planned_minutes"),
@@ -1064,6 +1065,10 @@ class History:
             meeting.started_at,
             meeting.closed_at,
             meeting.cancelled_at,
+            # the room's settings (issue 16): the defaults, no proxies
+            False,
+            1,
+            180,
         )
         self.record(
             meeting.created_at,
