@@ -14,6 +14,9 @@ from meetings import cli, integrity, ops
 from meetings.api.core import init_api
 from meetings.config import load_config
 from meetings.database import init_database
+from meetings.documents import views as documents_views
+from meetings.duty import api as duty_api
+from meetings.duty import views as duty_views
 from meetings.extensions import csrf, limiter, login_manager
 from meetings.http import init_error_handlers, init_input_checks
 from meetings.i18n import init_i18n
@@ -29,6 +32,7 @@ from meetings.organisation import views as organisation_views
 from meetings.polls import api as polls_api
 from meetings.polls import views as polls_views
 from meetings.projects import api as projects_api
+from meetings.projects import notice_api, notice_views
 from meetings.projects import views as projects_views
 from meetings.requests import api as requests_api
 from meetings.requests import order_api as orders_api
@@ -38,7 +42,11 @@ from meetings.room import api as room_api
 from meetings.room import proxy_api, proxy_views
 from meetings.room import stream as live_stream
 from meetings.room import views as room_views
+from meetings.search import api as search_api
+from meetings.search import views as search_views
 from meetings.security import init_security
+from meetings.statistics import api as statistics_api
+from meetings.statistics import views as statistics_views
 from meetings.unit_of_work import init_unit_of_work
 
 # templates/, static/ and migrations/ sit beside the packages (the project's
@@ -98,6 +106,11 @@ def init_blueprints(app: Flask) -> None:
     app.register_blueprint(organisation_views.bp)
     app.register_blueprint(proxy_views.bp)
     app.register_blueprint(room_views.bp)
+    app.register_blueprint(notice_views.bp)
+    app.register_blueprint(statistics_views.bp)
+    app.register_blueprint(duty_views.bp)
+    app.register_blueprint(documents_views.bp)
+    app.register_blueprint(search_views.bp)
     init_api(
         app,
         [
@@ -113,5 +126,9 @@ def init_blueprints(app: Flask) -> None:
             proxy_api.bp,
             live_stream.bp,
             room_api.bp,
+            notice_api.bp,
+            statistics_api.bp,
+            duty_api.bp,
+            search_api.bp,
         ],
     )

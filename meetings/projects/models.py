@@ -48,6 +48,33 @@ DECISION_LABELS = {
 }
 
 
+class ResolutionStatus(enum.StrEnum):
+    """Where a resolution stands with respect to 公示 (public notice).
+
+    ``recorded``: as the meeting recorded it, never put on notice (it took
+    effect then). ``in_notice``: published for a notice period during which
+    the community's residents may object once each. ``effective`` /
+    ``withdrawn``: the period is over and every objection was answered; an
+    objection the secretary upheld withdraws it."""
+
+    RECORDED = "recorded"
+    IN_NOTICE = "in_notice"
+    EFFECTIVE = "effective"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self):
+        return RESOLUTION_STATUS_LABELS[self]
+
+
+RESOLUTION_STATUS_LABELS = {
+    ResolutionStatus.RECORDED: _l("Recorded"),
+    ResolutionStatus.IN_NOTICE: _l("In public notice"),
+    ResolutionStatus.EFFECTIVE: _l("In effect"),
+    ResolutionStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+
 class ProjectStatus(enum.StrEnum):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
@@ -169,7 +196,7 @@ class Resolution(db.Model):
     """决议 / 协商成果: what a meeting decided on an agenda item."""
 
     __tablename__ = "resolution"
-    __table_args__ = (enum_check("decision", Decision),)
+    __table_args__ = (enum_check("decision", Decision), enum_check("status", ResolutionStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(
@@ -187,6 +214,14 @@ class Resolution(db.Model):
     project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 公示: see ResolutionStatus
+    status: Mapped[ResolutionStatus] = mapped_column(
+        StrEnumType(ResolutionStatus, 10), default=ResolutionStatus.RECORDED
+    )
+    notice_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when it became effective or was withdrawn after its notice
+    notice_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     meeting: Mapped[Meeting] = relationship()
     agenda_item: Mapped[AgendaItem | None] = relationship()
@@ -198,6 +233,40 @@ class Resolution(db.Model):
         cascade="all, delete-orphan",
         order_by=lambda: ResolutionCondition.id,
     )
+    objections: Mapped[list[ResolutionObjection]] = relationship(
+        back_populates="resolution",
+        cascade="all, delete-orphan",
+        order_by=lambda: ResolutionObjection.id,
+    )
+
+
+class ResolutionObjection(db.Model):
+    """A resident's objection (异议) to a resolution in public notice: once
+    each, with a reason; the secretary records how it was handled. An upheld
+    objection withdraws the resolution when the notice is settled."""
+
+    __tablename__ = "resolution_objection"
+    __table_args__ = (UniqueConstraint("resolution_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(
+        ForeignKey("resolution.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    upheld: Mapped[bool] = mapped_column(default=False)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    resolution: Mapped[Resolution] = relationship(back_populates="objections")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
 
 
 class ResolutionCondition(db.Model):

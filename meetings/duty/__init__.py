@@ -1,0 +1,1 @@
+"""履职档案: what a CPPCC member or representative did over a period (issue 17)."""
