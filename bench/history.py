@@ -440,7 +440,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "resolution": words(
         "id meeting_id agenda_item_id poll_id decision text conditions project_id "
-        "created_by_id created_at"
+        "created_by_id created_at status"
     ),
     "resolution_condition": words(
         "id resolution_id text assignee_user_id assignee_unit_id due_date done_at done_by_id "
@@ -1555,6 +1555,7 @@ class History:
                 project["id"] if project else None,
                 secretary.id,
                 at,
+                "recorded",
             )
             self.record(
                 at,
