@@ -461,3 +461,22 @@ def test_the_pages_run_a_fixed_number_of_queries(
     # the layout (session, user, posts, notifications, tasks) and the record: the
     # figures and the meetings in one statement each (8 for an administrator)
     assert max(before) <= 8, before
+
+
+def test_the_records_are_linked_where_people_look_for_them(
+    english, login, record, street, street_official, secretary
+):
+    login(record.member)
+    account = english.get("/auth/account").get_data(as_text=True)
+    assert f'href="/people/{record.member.id}/duty-record"' in account
+    english.post("/auth/logout")
+    login(street_official)
+    page = english.get(f"/streets/{street.id}/duty-records?{PERIOD}").get_data(as_text=True)
+    assert f'href="/people/{record.member.id}/duty-record?' in page
+    assert f'href="/streets/{street.id}/duty-records"' in english.get(
+        f"/streets/{street.id}"
+    ).get_data(as_text=True)
+    english.post("/auth/logout")
+    login(secretary)
+    attendees = english.get(f"/meetings/{record.meetings[0].id}/attendees").get_data(as_text=True)
+    assert f'href="/people/{record.member.id}/duty-record"' in attendees
