@@ -532,3 +532,19 @@ def test_an_open_polls_result_is_not_there_yet(
     login(secretary)
     assert client.get(f"/polls/{poll.id}/result.xlsx").status_code == 409
     assert client.get("/polls/999999/result.xlsx").status_code == 404
+
+
+# --- the links ----------------------------------------------------------------------------
+
+
+def test_the_pages_link_to_their_documents(login, client, published_text, held_meeting, secretary):
+    meeting_id = held_meeting.meeting.id
+    minutes_page = client.get(f"/minutes/{meeting_id}").get_data(as_text=True)
+    assert f'href="/meetings/{meeting_id}/minutes.docx"' in minutes_page
+    result_page = client.get(f"/polls/{held_meeting.online_poll.id}/result").get_data(as_text=True)
+    assert f'href="/polls/{held_meeting.online_poll.id}/result.xlsx"' in result_page
+    assert "sign-in.xlsx" not in client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    login(secretary)
+    meeting_page = client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert f'href="/meetings/{meeting_id}/sign-in.xlsx"' in meeting_page
+    assert f'href="/meetings/{meeting_id}/minutes.docx"' in meeting_page
