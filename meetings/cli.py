@@ -11,6 +11,7 @@ from meetings.backup import backup_command, restore_command
 from meetings.errors import DomainError
 from meetings.extensions import db
 from meetings.notifications.cli import notifications_cli
+from meetings.projects.notice_cli import resolutions_cli
 from meetings.requests.order_cli import requests_cli
 
 
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(requests_cli)
+    app.cli.add_command(resolutions_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -28,7 +28,8 @@ from meetings.errors import NotAllowed
 from meetings.meeting import services as meeting_services
 from meetings.meeting.permissions import require_manager
 from meetings.projects import services
-from meetings.projects.models import Decision, ProjectStatus
+from meetings.projects.models import Decision, ProjectStatus, ResolutionStatus
+from meetings.projects.services import notice
 from meetings.projects.services.resolutions import DESCRIPTION_MAX
 
 bp = blueprint("api_projects", "Resolutions (决议), projects (实事项目), progress and ratings")
@@ -147,6 +148,12 @@ class ResolutionSchema(BaseSchema):
     )
     project_id = fields.Integer(allow_none=True)
     created_at = LocalDateTime()
+    # 公示 (public notice), see meetings.projects.notice_api
+    status = fields.Function(
+        lambda resolution: notice.shown_status(resolution).value,
+        metadata={"type": "string", "enum": [status.value for status in ResolutionStatus]},
+    )
+    notice_ends_at = LocalDateTime(allow_none=True)
 
 
 class ProjectSchema(BaseSchema):

@@ -47,6 +47,7 @@ from meetings.projects.forms import (
     ResolutionWordingForm,
 )
 from meetings.projects.models import Project, ProjectStatus, Resolution
+from meetings.projects.services import notice
 from meetings.requests import services as request_services
 from meetings.requests.models import ResidentRequest
 from meetings.web import refused, safe_next
@@ -144,6 +145,8 @@ def _render_show(
     if rating_form is None and services.can_rate(current_user, project):
         rating_form = RatingForm()
     card = services.cards_for([project])[0]
+    # the polls behind its resolutions with their options, in two queries
+    notice.load_display(project.resolutions)
     return render_template(
         "projects/show.html",
         project=project,

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, or_, select
 from auth.models import Community
 from meetings.extensions import db
 from meetings.meeting.models import agenda_item_request, meeting_topic
+from meetings.polls.models import Poll
 from meetings.projects.models import (
     Project,
     ProjectRating,
@@ -173,7 +174,11 @@ def outcome_of_request(item: ResidentRequest) -> RequestOutcome:
                 )
             )
             .order_by(Resolution.id)
-            .options(db.joinedload(Resolution.meeting), db.joinedload(Resolution.project))
+            .options(
+                db.joinedload(Resolution.meeting),
+                db.joinedload(Resolution.project),
+                db.joinedload(Resolution.poll).selectinload(Poll.options),
+            )
         )
     )
     return RequestOutcome(resolutions, projects)
