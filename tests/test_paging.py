@@ -15,10 +15,10 @@ from meetings.meeting import services as meeting_services
 from meetings.meeting.models import MeetingStatus
 from meetings.meeting.services.lists import INVITE_PAGE, MY_PAST_PAGE, PAST_PAGE
 from meetings.minutes import services as minutes_services
-from meetings.minutes.public import SEARCH_PAGE
 from meetings.projects.services.board import BOARD_PAGE
 from meetings.requests import services as request_services
 from meetings.requests.services import INBOX_PAGE, MY_REQUESTS_PAGE
+from meetings.search.services import PER_PAGE as SEARCH_PAGE
 
 pytest_plugins = ["meeting_fixtures", "project_fixtures"]
 
@@ -176,16 +176,15 @@ def test_the_invitation_list_is_searched_and_paged(
 def test_the_search_comes_a_page_at_a_time(db, english, held_meeting_factory):
     for n in range(SEARCH_PAGE + 2):
         held_meeting_factory(f"加装电梯协商会{n:02}")
-    first = english.get("/search", query_string={"q": "加装电梯"}).get_data(as_text=True)
-    second = english.get("/search", query_string={"q": "加装电梯", "page": 2}).get_data(
-        as_text=True
-    )
-    minutes = r'<section aria-labelledby="minutes-results">.*?</section>'
+    asked = {"q": "加装电梯", "kind": "minutes"}
+    first = english.get("/search", query_string=asked).get_data(as_text=True)
+    second = english.get("/search", query_string={**asked, "page": 2}).get_data(as_text=True)
+    minutes = r'<section aria-labelledby="search-results">.*?</section>'
     first_hits = titles(re.search(minutes, first, re.S).group(0), r"加装电梯协商会\d\d")
     second_hits = titles(re.search(minutes, second, re.S).group(0), r"加装电梯协商会\d\d")
     assert len(first_hits) == SEARCH_PAGE and len(second_hits) == 2
     assert not set(first_hits) & set(second_hits)
-    assert "Page 1" in first and " in all" not in first  # not counted
+    assert f"Page 1 of 2, {SEARCH_PAGE + 2} in all" in first  # counted
 
 
 @pytest.fixture

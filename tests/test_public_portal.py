@@ -1,7 +1,7 @@
 """The public side of the minutes, without an account: the community portal,
 the published minutes with their superseded versions, the answered
 requests (nothing personal about the requester), the Atom feed, the search
-(Chinese words as substrings), the print stylesheet and the PDF."""
+(more in test_search*.py), the print stylesheet and the PDF."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from meeting_helpers import fresh
 
 from meetings.extensions import db as _db
 from meetings.extensions import limiter
-from meetings.minutes import public, services
+from meetings.minutes import services
 from meetings.projects.models import Project
+from meetings.search.services import search
 
 pytest_plugins = ["meeting_fixtures", "minutes_fixtures"]
 
@@ -230,22 +231,22 @@ def test_search_finds_projects_by_title(english, committed, held_meeting):
 
 
 def test_search_takes_percent_and_underscore_literally(committed, community, db):
-    assert public.search("%").minutes.items == []
-    assert public.search("_").minutes.items == []
-    assert public.search("防滑%地板").minutes.items == []
+    assert search("%").items == []
+    assert search("_").items == []
+    assert search("防滑%地板").items == []
     db.session.add(Project(community=community, title="100%_完成的项目", responsible_unit="社区"))
     db.session.flush()
-    assert [p.title for p in public.search("100%_").projects.items] == ["100%_完成的项目"]
-    assert public.search("100_%").projects.items == []
+    assert [hit.title for hit in search("100%_完成").items] == ["100%_完成的项目"]
+    assert search("100_%完成").items == []
 
 
 def test_search_is_limited_to_a_community_and_ignores_drafts(
     committed, community, other_community, held_meeting, secretary
 ):
-    assert len(public.search("防滑地板", community.id).minutes.items) == 1
-    assert public.search("防滑地板", other_community.id).minutes.items == []
+    assert len(search("防滑地板", community.id, kind="minutes").items) == 1
+    assert search("防滑地板", other_community.id).items == []
     services.save_version(secretary, held_meeting.meeting, "# 只在草稿里的词：无障碍坡道\n")
-    assert public.search("无障碍坡道").minutes.items == []
+    assert search("无障碍坡道").items == []
 
 
 def test_an_empty_or_overlong_search_is_answered_calmly(client):

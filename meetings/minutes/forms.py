@@ -19,7 +19,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import HiddenInput
 
 from meetings.minutes import services
-from meetings.minutes.public import QUERY_MAX
+from meetings.search.models import DocumentKind
+from meetings.search.services import QUERY_MAX
 
 
 class MinutesForm(FlaskForm):
@@ -102,11 +103,22 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = SearchField(
-        _l("Search the minutes and projects"),
+        _l("Search meetings, answers, projects and minutes"),
         validators=[DataRequired(_l("Please type a word to look for.")), Length(max=QUERY_MAX)],
-        description=_l("For example 防滑地板 or 电梯."),
+        description=_l("For example 充电, 电梯 or 防滑地板."),
     )
     community = SelectField(_l("Community"), coerce=int, validators=[Optional()])
+    kind = SelectField(
+        _l("Show"),
+        choices=[
+            SelectChoice("", _l("Everything")),
+            SelectChoice(DocumentKind.MEETING.value, _l("Meetings")),
+            SelectChoice(DocumentKind.REQUEST.value, _l("Answered requests")),
+            SelectChoice(DocumentKind.PROJECT.value, _l("Projects")),
+            SelectChoice(DocumentKind.MINUTES.value, _l("Minutes")),
+        ],
+        validators=[Optional()],
+    )
 
     def __init__(self, communities, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

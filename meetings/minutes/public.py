@@ -1,33 +1,21 @@
 """What residents read without an account: the published minutes of a
-community, the answered requests (without anything personal about the
-requester), and a search over the published text and the projects.
-
-Search: Chinese has no spaces between words, so a word is found as a
-substring — ``LIKE``/``ILIKE`` with the user's ``%`` and ``_`` escaped, the
-same on SQLite and PostgreSQL.
-"""
+community and the answered requests (without anything personal about the
+requester). The search over all of it is ``meetings.search``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_
-from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload, with_expression
+from sqlalchemy import Select, func
+from sqlalchemy.orm import aliased, contains_eager, selectinload, with_expression
 
 from auth.models import Community
 from meetings.extensions import db
-from meetings.main.paging import Window, window
-from meetings.main.people import like_pattern
 from meetings.meeting.models import Meeting, MeetingStatus
 from meetings.minutes.models import MinutesVersion
-from meetings.minutes.render import plain_text
 from meetings.projects.models import Project, project_request
 from meetings.requests.models import RequestStatus, ResidentRequest
 
-QUERY_MAX = 100
-SEARCH_PAGE = 10
-SNIPPET_RADIUS = 40  # characters shown on each side of a match
 # Requests with a public answer: replied directly, or resolved / closed.
 ANSWERED_STATUSES = (
     RequestStatus.ANSWERED,
@@ -113,95 +101,6 @@ def answered_count(community: Community) -> int:
 
 def published_meetings_of(item: ResidentRequest) -> list[Meeting]:
     return [m for m in item.meetings if m.status == MeetingStatus.MINUTES_PUBLISHED]
-
-
-# --- search -------------------------------------------------------------------------------
-
-
-@dataclass
-class MinutesHit:
-    version: MinutesVersion
-    snippet_before: str
-    snippet_match: str
-    snippet_after: str
-
-    @property
-    def meeting(self) -> Meeting:
-        return self.version.meeting
-
-
-@dataclass
-class SearchResult:
-    """A page of each: minutes hits and projects, newest first, not counted."""
-
-    query: str
-    minutes: Window
-    projects: Window
-
-
-def _snippet(text: str, query: str) -> tuple[str, str, str]:
-    at = text.lower().find(query.lower())
-    if at < 0:
-        return (text[: 2 * SNIPPET_RADIUS], "", "")
-    start = max(0, at - SNIPPET_RADIUS)
-    end = at + len(query)
-    before = ("…" if start > 0 else "") + text[start:at]
-    after = text[end : end + SNIPPET_RADIUS] + ("…" if end + SNIPPET_RADIUS < len(text) else "")
-    return before, text[at:end], after
-
-
-def clean_query(query: str | None) -> str:
-    return " ".join((query or "").split())[:QUERY_MAX]
-
-
-def _contains(column, query: str):
-    """The column holds the query, case aside. Speed: a query without
-    letters that have a case (a Chinese word: nearly every search) is
-    matched with LIKE, which PostgreSQL runs 3 to 5 times faster than ILIKE
-    (no case folding): 25–45 ms → 9 ms over five years of minutes."""
-    pattern = like_pattern(query)
-    if query.lower() == query.upper():
-        return column.like(pattern, escape="\\")
-    return column.ilike(pattern, escape="\\")
-
-
-def search(
-    query: str | None,
-    community_id: int | None = None,
-    page: int = 1,
-    projects_page: int = 1,
-    per_page: int = SEARCH_PAGE,
-) -> SearchResult:
-    """Published minutes (the current text, or the meeting's title) and
-    projects (title or description) containing the query: a page of each,
-    newest first.
-
-    Bounded: each page reads rows newest first until it has one more than
-    it shows (whether there is a next page) and stops, and nothing counts
-    all the matches. Words are still found as substrings (``ILIKE``), so a
-    rare word reads everything; full-text search is a later issue (17)."""
-    query = clean_query(query)
-    if not query:
-        return SearchResult(query, Window([], 1, per_page, False), Window([], 1, per_page, False))
-    statement = published_minutes(community_id, order="newest").where(
-        or_(_contains(MinutesVersion.body_markdown, query), _contains(Meeting.title, query))
-    )
-    minutes = window(statement, page, per_page)
-    minutes.items = [
-        MinutesHit(version, *_snippet(plain_text(version.body_markdown), query))
-        for version in minutes.items
-    ]
-    projects = db.select(Project).where(
-        or_(_contains(Project.title, query), _contains(Project.description, query))
-    )
-    if community_id is not None:
-        projects = projects.where(Project.community_id == community_id)
-    found_projects = window(
-        projects.order_by(Project.id.desc()).options(joinedload(Project.community)),
-        projects_page,
-        per_page,
-    )
-    return SearchResult(query, minutes, found_projects)
 
 
 def latest_update(community_id: int) -> datetime | None:

@@ -1,7 +1,7 @@
 """The public side, no login needed: a community's portal page, its published
 minutes (newest first), one meeting's minutes with their earlier published
 versions, the PDF for the notice board, the Atom feed, the answered
-requests and the search."""
+requests and the search (over ``meetings.search``)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from meetings.minutes.feed import minutes_feed
 from meetings.minutes.forms import SearchForm
 from meetings.minutes.pdf import PdfUnavailable, html_to_pdf
 from meetings.minutes.views.common import bp, published_version
+from meetings.search import services as search_services
 
 PAGE_SIZE = 10
 FEED_SIZE = 50
@@ -163,20 +164,22 @@ def answered(community_id: int):
 
 @bp.get("/search")
 def search():
+    """Meetings, answered requests, projects and minutes holding the words
+    (``meetings.search``): one list, newest first, counted and paged."""
     communities = list_communities()
     form = SearchForm(communities, formdata=request.args if request.args else None)
     result = None
     status = 200
     if request.args:
         if form.validate():
-            result = public.search(
+            result = search_services.search(
                 form.q.data,
                 form.community.data or None,
+                kind=form.kind.data or None,
                 page=page_arg(),
-                projects_page=page_arg("projects_page"),
             )
         else:
             status = 422
     return render_template(
-        "public/search.html", form=form, result=result, board_url=project_board_url
+        "public/search.html", form=form, result=result, url_of=search_services.url_of
     ), status
