@@ -17,6 +17,7 @@ from meetings.dbtypes import utcnow
 from meetings.extensions import db
 from meetings.meeting import demo as meeting_demo
 from meetings.meeting.models import Meeting, MeetingStatus
+from meetings.minutes import demo_text as minutes_demo_text
 from meetings.minutes import services as minutes_services
 from meetings.minutes.draft import generate_draft
 from meetings.organisation import demo as organisation_demo
@@ -164,8 +165,9 @@ def seed() -> list[str]:
 
 
 def _seed_minutes() -> int:
-    """Publish the generated minutes of every closed demo meeting, as its
-    community's secretary would: the portal then has something to show.
+    """Publish the minutes of every closed demo meeting, as its community's
+    secretary would: the generated draft with what was said written in (no
+    place left to write), so that the portal has something to show.
     Runs after the projects, since a resolution cannot follow publication."""
     published = 0
     names = [name for name, _street, _prefix in COMMUNITIES]
@@ -181,7 +183,8 @@ def _seed_minutes() -> int:
         )
         if secretary is None:
             continue
-        version = minutes_services.save_version(secretary, meeting, generate_draft(meeting))
+        body = minutes_demo_text.finished(meeting.title, generate_draft(meeting))
+        version = minutes_services.save_version(secretary, meeting, body)
         minutes_services.publish(secretary, version)
         published += 1
     db.session.flush()

@@ -28,7 +28,7 @@ from meetings.meeting import services as meeting_services
 from meetings.meeting.links import external_url
 from meetings.meeting.models import Meeting
 from meetings.minutes import diff as minutes_diff
-from meetings.minutes import public, services
+from meetings.minutes import placeholders, public, services
 from meetings.minutes.draft import generate_draft
 from meetings.minutes.models import MinutesConfirmation, MinutesVersion
 from meetings.minutes.render import render_markdown
@@ -59,6 +59,10 @@ class MinutesSchema(BaseSchema):
     circulated_at = LocalDateTime(allow_none=True)
     published_at = LocalDateTime(allow_none=True)
     generated = fields.Boolean(metadata={"description": "a draft written from the meeting's data"})
+    placeholders = fields.List(
+        fields.String(),
+        metadata={"description": "the places still marked as to write (【待填写：…】), in order"},
+    )
 
 
 class PublicMinutesSchema(MinutesSchema):
@@ -85,6 +89,14 @@ class PublishSchema(BaseSchema):
     version = Id(
         load_default=None,
         metadata={"description": "the version seen; 409 if a newer one was saved since"},
+    )
+    confirm = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "publish although places are still marked as to write "
+            "(【待填写：…】); without it such a text is refused with 409 "
+            "confirmation_needed, its ``fields.placeholders`` listing them"
+        },
     )
 
 
@@ -151,6 +163,7 @@ def _fields(version: MinutesVersion, status: services.VersionStatus) -> dict[str
         "circulated_at": version.circulated_at,
         "published_at": version.published_at,
         "generated": False,
+        "placeholders": placeholders.descriptions(version.body_markdown),
     }
 
 
@@ -213,6 +226,7 @@ def get_minutes(args, meeting_id: int):
             "body_markdown": text,
             "body_html": str(render_markdown(text)),
             "generated": True,
+            "placeholders": placeholders.descriptions(text),
         }
     raise NotFound(_("The minutes of this meeting are not published yet."))
 
@@ -222,11 +236,13 @@ def get_minutes(args, meeting_id: int):
 @permission_required(_editor)
 @bp.arguments(PublishSchema, required=False)
 @bp.response(200, MinutesSchema)
-@bp.alt_response(409, description="invalid_transition, conflict")
+@bp.alt_response(409, description="invalid_transition, conflict, confirmation_needed")
 def publish_minutes(data, meeting_id: int):
     """Publish the latest version (the secretary): the meeting becomes
     ``minutes_published`` and the requesters are told the outcome. After
-    that, publishing a newer version is a correction."""
+    that, publishing a newer version is a correction. A text with places
+    still to write is published only with ``confirm: true`` (else 409
+    ``confirmation_needed``); the history records what was left."""
     actor = current_api_user()
     meeting = _meeting(actor, meeting_id)
     found = services.history(meeting)
@@ -237,7 +253,7 @@ def publish_minutes(data, meeting_id: int):
     version = found.get(wanted) if wanted is not None else latest
     if version is None:
         raise NotFound(_("No such version of the minutes."))
-    services.publish(actor, version)
+    services.publish(actor, version, with_placeholders=bool((data or {}).get("confirm")))
     return _view(version, services.history(meeting))
 
 

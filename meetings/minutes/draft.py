@@ -3,6 +3,10 @@ the meeting: time, place, host, recorder, attendees by role with their
 presence, topics, agenda, proposals, poll results (online and show of hands
 in one table), resolutions with their responsible units and deadlines.
 
+What the system cannot know (what was said under each agenda item) is
+marked as still to write (``meetings.minutes.placeholders``): the editor lists
+those places and publishing stops at them until they are written.
+
 The draft is Markdown in the current interface language (Chinese by
 default); the secretary edits it before saving. Text that came from people
 (titles, names, proposals) is escaped so that it reads as typed and never
@@ -20,6 +24,7 @@ from flask_babel import gettext as _
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import Attendance, AttendeeRole, Meeting, MeetingStatus, Presence
 from meetings.minutes.facts import MeetingOutcome, agenda_requests, outcome_of
+from meetings.minutes.placeholders import discussion_marker
 from meetings.polls.models import Outcome, Poll
 from meetings.projects.models import Decision, Project, Resolution
 
@@ -152,7 +157,7 @@ def _topics(meeting: Meeting) -> list[str]:
 def _agenda(meeting: Meeting, outcome: MeetingOutcome) -> list[str]:
     lines = ["", "## " + _("Agenda and discussion"), ""]
     if not meeting.agenda_items:
-        return [*lines, _("No agenda was set.")]
+        return [*lines, _("No agenda was set."), "", discussion_marker()]
     for item in meeting.agenda_items:
         heading = f"### {item.position}. {md(item.title)}"
         if item.planned_minutes:
@@ -176,7 +181,7 @@ def _agenda(meeting: Meeting, outcome: MeetingOutcome) -> list[str]:
         if polls:
             titles = _join(md(poll.title) for poll in polls)
             lines += [_("Voted on: %(polls)s (see the poll results).", polls=titles), ""]
-        lines += [_("Discussion: …"), ""]
+        lines += [discussion_marker(), ""]
     return lines
 
 
@@ -189,13 +194,14 @@ def poll_method(poll: Poll) -> str:
 
 
 def poll_outcome(poll: Poll) -> str:
-    """E.g. “Adopted” or “Decided: 方案B”, with a tie noted."""
+    """E.g. “Adopted” or “Decided: “方案B””: the chosen option is named
+    (each of them, for a multiple choice), with a tie noted."""
     if poll.outcome is None:
         return "—"
     text = str(poll.outcome.label)
     if poll.outcome == Outcome.DECIDED:
-        winners = [md(option.label) for option in poll.options if option.won]
-        text += _colon() + _join(winners)
+        winners = [f"“{md(option.label)}”" for option in poll.options if option.won]
+        text += _colon() + (_join(winners) if winners else "—")
     if poll.tie:
         text += " " + _("(tie)")
     return text

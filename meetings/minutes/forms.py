@@ -59,6 +59,10 @@ class PublishForm(FlaskForm):
         _l("I have read this version: publish it to the residents."),
         validators=[DataRequired(_l("Please tick the box to confirm."))],
     )
+    # only on the page when places are still marked as to write (【待填写：…】)
+    anyway = BooleanField(
+        _l("Publish anyway, with the places above still to write (the history records it)")
+    )
 
 
 class ConfirmForm(FlaskForm):

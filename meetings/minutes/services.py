@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import LazyString, force_locale, format_date
+from flask_babel import LazyString, force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +32,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from auth.models import User
 from meetings.audit.services import record
 from meetings.dbtypes import utcnow
-from meetings.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from meetings.errors import (
+    ConfirmationNeeded,
+    Conflict,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
+)
 from meetings.extensions import db
 from meetings.meeting import services as meeting_services
 from meetings.meeting.models import Meeting, MeetingStatus, Presence, Rsvp
@@ -45,6 +52,7 @@ from meetings.meeting.permissions import (
 from meetings.minutes.draft import is_chinese
 from meetings.minutes.facts import agenda_requests, resolutions_for, resolutions_of
 from meetings.minutes.models import MinutesConfirmation, MinutesVersion
+from meetings.minutes.placeholders import descriptions as placeholder_descriptions
 from meetings.notifications.services import notify
 from meetings.projects.models import Decision, Project, Resolution
 from meetings.requests import services as request_services
@@ -397,10 +405,31 @@ def confirmation_counts(version: MinutesVersion) -> ConfirmationCounts:
 # --- publishing --------------------------------------------------------------------------
 
 
-def publish(actor: User, version: MinutesVersion) -> MinutesVersion:
+def placeholder_refusal(left: list[str]) -> ConfirmationNeeded:
+    """Why a text with places still to write is not published without a word."""
+    return ConfirmationNeeded(
+        ngettext(
+            "%(num)d place in these minutes is still to write: %(places)s. "
+            "Write it, or confirm that the minutes are published anyway.",
+            "%(num)d places in these minutes are still to write: %(places)s. "
+            "Write them, or confirm that the minutes are published anyway.",
+            len(left),
+            places=("、" if is_chinese() else "; ").join(left),
+        ),
+        {"placeholders": left},
+    )
+
+
+def publish(
+    actor: User, version: MinutesVersion, *, with_placeholders: bool = False
+) -> MinutesVersion:
     """Freeze this version and make it public. The first publication moves
     the meeting to ``minutes_published`` and answers the requesters; a later
-    one is a correction and tells them the text changed."""
+    one is a correction and tells them the text changed.
+
+    A text that still has places marked as to write (the draft's
+    ``【待填写：…】``) is refused with ConfirmationNeeded unless the secretary
+    confirms (``with_placeholders``); the history then records what was left."""
     meeting = version.meeting
     require_editor(actor, meeting)
     _require_writable(meeting)
@@ -411,6 +440,9 @@ def publish(actor: User, version: MinutesVersion) -> MinutesVersion:
         raise Conflict(
             _("There is a newer version (%(number)d); publish that one.", number=latest.number)
         )
+    left = placeholder_descriptions(version.body_markdown)
+    if left and not with_placeholders:
+        raise placeholder_refusal(left)
     first = meeting.status == MeetingStatus.CLOSED
     now = utcnow()
     result = db.session.execute(
@@ -434,6 +466,15 @@ def publish(actor: User, version: MinutesVersion) -> MinutesVersion:
         meeting_id=meeting.id,
         number=version.number,
     )
+    if left:
+        record(
+            actor,
+            "minutes.published_with_placeholders",
+            version,
+            meeting_id=meeting.id,
+            number=version.number,
+            placeholders=left,
+        )
     if first:
         answer_requesters(actor, meeting)
     else:
@@ -441,11 +482,13 @@ def publish(actor: User, version: MinutesVersion) -> MinutesVersion:
     return version
 
 
-def correct(actor: User, meeting: Meeting, body: str | None) -> MinutesVersion:
+def correct(
+    actor: User, meeting: Meeting, body: str | None, *, with_placeholders: bool = False
+) -> MinutesVersion:
     """After publication: save the corrected text and publish it at once."""
     if meeting.status != MeetingStatus.MINUTES_PUBLISHED:
         raise InvalidTransition(_("Only published minutes can be corrected."))
-    return publish(actor, save_version(actor, meeting, body))
+    return publish(actor, save_version(actor, meeting, body), with_placeholders=with_placeholders)
 
 
 # --- answering the residents (件件有回音) ------------------------------------------------

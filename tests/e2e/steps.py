@@ -504,10 +504,13 @@ def publish_minutes(
     body = page.get_by_label(t("Minutes (Markdown)"))
     for text in must_say:
         expect(body).to_contain_text(text)
-    placeholder = t("Discussion: …")  # 讨论情况：……
+    # the draft marks what is still to write (meetings.minutes.placeholders)
+    keyword = "To write: " if t.lang == "en" else "待填写："
+    placeholder = f"【{keyword}{t('Discussion')}】"  # 【待填写：讨论情况】
     draft = body.input_value()
     assert placeholder in draft
-    said = placeholder.split("…")[0] + discussion
+    expect(page.locator(".placeholder-notice")).to_be_visible()
+    said = discussion
     body.fill(draft.replace(placeholder, said, 1))
     secretary.click(t("Preview"))
     expect(page.locator("#minutes-preview")).to_contain_text(said)

@@ -8,7 +8,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from meetings.errors import DomainError, NotFound
+from meetings.errors import ConfirmationNeeded, DomainError, NotFound
+from meetings.extensions import db
 from meetings.meeting.models import MeetingStatus
 from meetings.minutes import diff as minutes_diff
 from meetings.minutes import services
@@ -21,13 +22,36 @@ from meetings.minutes.forms import (
     PublishForm,
     VersionForm,
 )
+from meetings.minutes.placeholders import placeholders_left
 from meetings.minutes.render import render_markdown
-from meetings.minutes.views.common import bp, managed_meeting, visible_meeting
+from meetings.minutes.views.common import (
+    bp,
+    managed_meeting,
+    not_publishable_reason,
+    not_writable_reason,
+    visible_meeting,
+)
 from meetings.web import refused
 
 
 def _status_of(form) -> int:
     return 422 if form.errors or form.form_errors else 200
+
+
+def _not_yet(meeting, found, current: str, heading: str, reason: str, **kwargs):
+    """A tab that cannot be used yet says why and when, instead of bouncing
+    back with an error (200 to look at it; 409 to a form sent anyway)."""
+    return render_template(
+        "minutes/not_yet.html",
+        meeting=meeting,
+        history=found,
+        current=current,
+        heading=heading,
+        reason=reason,
+        is_manager=services.can_edit(current_user, meeting),
+        next_url=kwargs.get("next_url"),
+        next_label=kwargs.get("next_label"),
+    ), (200 if request.method == "GET" else 409)
 
 
 # --- the overview -------------------------------------------------------------------------
@@ -69,10 +93,10 @@ def manage(meeting_id: int):
 @login_required
 def edit(meeting_id: int):
     meeting = managed_meeting(meeting_id)
-    if meeting.status not in services.WRITABLE:
-        flash(_("The minutes are written once the meeting has closed."), "error")
-        return redirect(url_for("minutes.manage", meeting_id=meeting.id))
     found = services.history(meeting)
+    reason = not_writable_reason(meeting)
+    if reason is not None:
+        return _not_yet(meeting, found, "minutes.edit", _("Write the minutes"), reason)
     latest = found.latest
     generated = latest is None or request.args.get("regenerate") == "1"
     form = MinutesForm()
@@ -96,10 +120,12 @@ def edit(meeting_id: int):
     return render_template(
         "minutes/edit.html",
         meeting=meeting,
+        history=found,
         form=form,
         preview=preview,
         latest=latest,
         generated=generated and request.method == "GET",
+        placeholders=placeholders_left(form.body.data),
     ), _status_of(form)
 
 
@@ -154,6 +180,27 @@ def diff(meeting_id: int):
     meeting = visible_meeting(meeting_id)
     found = services.history(meeting)
     readable = [v.number for v in found.versions if services.can_read(current_user, v)]
+    if len(readable) < 2 and services.can_edit(current_user, meeting):
+        # the secretary is told why there is nothing to compare, not sent to a 404
+        if readable:
+            reason = _(
+                "There is only one version so far: nothing to compare yet. "
+                "Each save of the minutes makes a new version; with two, "
+                "this page shows what changed between them."
+            )
+        else:
+            reason = _("No version of the minutes is saved yet: there is nothing to compare.")
+        return _not_yet(
+            meeting,
+            found,
+            "minutes.diff",
+            _("Compare versions"),
+            reason,
+            next_url=url_for("minutes.version", meeting_id=meeting.id, number=readable[0])
+            if readable
+            else None,
+            next_label=_("Read version %(number)d", number=readable[0]) if readable else None,
+        )
     if len(readable) < 2:
         raise NotFound(_("There is only one version: nothing to compare."))
     form = DiffForm(readable, formdata=request.args)
@@ -209,14 +256,26 @@ def circulate(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/minutes/publish", methods=["GET", "POST"])
 @login_required
 def publish(meeting_id: int):
-    """Publishing asks for a confirmation: the text to publish is shown first."""
+    """Publishing asks for a confirmation: the text to publish is shown first,
+    with the places still to write; those need "publish anyway" ticked too."""
     meeting = managed_meeting(meeting_id)
     found = services.history(meeting)
     draft = found.draft
-    if draft is None or meeting.status not in services.WRITABLE:
-        flash(_("There is no new version to publish: save the minutes first."), "error")
-        return redirect(url_for("minutes.manage", meeting_id=meeting.id))
+    reason = not_publishable_reason(meeting, found)
+    if reason is not None or draft is None:
+        writable = not_writable_reason(meeting) is None
+        return _not_yet(
+            meeting,
+            found,
+            "minutes.publish",
+            _("Publish the minutes"),
+            reason or _("There is no new version to publish: save the minutes first."),
+            next_url=url_for("minutes.edit", meeting_id=meeting.id) if writable else None,
+            next_label=_("Write the minutes"),
+        )
     form = PublishForm()
+    left = placeholders_left(draft.body_markdown)
+    status = None
     if request.method == "GET":
         form.version.data = draft.number
     elif form.validate_on_submit():
@@ -226,7 +285,11 @@ def publish(meeting_id: int):
         # asked before publishing: afterwards this version is the current one
         first = found.current is None
         try:
-            services.publish(current_user, version)
+            services.publish(current_user, version, with_placeholders=bool(form.anyway.data))
+        except ConfirmationNeeded as error:
+            db.session.rollback()
+            form.anyway.errors = [*form.anyway.errors, error.message]
+            status = 409
         except DomainError as error:
             refused(error, form)
         else:
@@ -247,9 +310,10 @@ def publish(meeting_id: int):
         form=form,
         draft=draft,
         history=found,
+        placeholders=left,
         counts=services.confirmation_counts(draft) if draft.circulated_at else None,
         is_correction=found.current is not None,
-    ), _status_of(form)
+    ), status or _status_of(form)
 
 
 # --- the attendees' confirmation (纪要确认) -----------------------------------------------
