@@ -171,6 +171,21 @@ def figure_labels() -> dict[str, Any]:
     }
 
 
+def figure_short_labels() -> dict[str, Any]:
+    """The figures' names under their group's heading (Meetings, Requests),
+    where a wide table heads its columns."""
+    return {
+        "meetings_invited": _("Invited"),
+        "meetings_attended": _("Attended"),
+        "proposals": _("Proposals"),
+        "comments": _("Comments"),
+        "speeches": _("Speeches"),
+        "ballots_cast": _("Ballots"),
+        "requests_raised": _("Raised"),
+        "requests_handled": _("Handled"),
+    }
+
+
 def _counted_meetings(span: Period, community_ids=None) -> sa.Select:
     """The ids of the meetings that count in the period (of some communities)."""
     statement = sa.select(Meeting.id).where(

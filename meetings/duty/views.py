@@ -153,6 +153,7 @@ def street(street_id: int):
         form=form,
         summary=summary,
         labels=services.figure_labels(),
+        short_labels=services.figure_short_labels(),
         figures=services.FIGURES,
     ), (200 if summary else 422)
 
