@@ -48,6 +48,7 @@ from meetings.polls.models import Poll
 from meetings.projects.models import (
     Decision,
     Resolution,
+    ResolutionCondition,
     ResolutionObjection,
     ResolutionStatus,
 )
@@ -181,16 +182,27 @@ def notice_view(resolution: Resolution, now: datetime | None = None) -> NoticeVi
 
 
 def load_display(resolutions: list[Resolution]) -> None:
-    """Load the polls (with their options) of these resolutions in two
-    queries, so that naming each one's chosen option costs nothing more per
-    resolution (``resolution.poll`` then comes from the session's map)."""
-    poll_ids = {r.poll_id for r in resolutions if r.poll_id is not None}
-    if poll_ids:
-        list(
-            db.session.scalars(
-                select(Poll).where(Poll.id.in_(poll_ids)).options(db.selectinload(Poll.options))
-            )
+    """Load, for these resolutions at once, what the resolution display
+    reads: the poll each follows with its options (to name the chosen one)
+    and the conditions as tasks with who answers for them — a fixed number
+    of queries however many resolutions (the caller holds the resolutions,
+    so the loaded attributes stay on them)."""
+    ids = [resolution.id for resolution in resolutions]
+    if not ids:
+        return
+    db.session.scalars(
+        select(Resolution)
+        .where(Resolution.id.in_(ids))
+        .options(
+            db.selectinload(Resolution.poll).selectinload(Poll.options),
+            db.selectinload(Resolution.condition_tasks).joinedload(
+                ResolutionCondition.assignee_user
+            ),
+            db.selectinload(Resolution.condition_tasks).joinedload(
+                ResolutionCondition.assignee_unit
+            ),
         )
+    ).all()
 
 
 # --- permissions --------------------------------------------------------------------------
