@@ -1,0 +1,36 @@
+"""statistics indexes: the request events that tell the first reply, the close, a reopening
+
+Revision ID: 0018_statistics_indexes
+Revises: 0017_notice_search
+Create Date: 2026-12-06 14:30:00
+
+The statistics (issue 17) count, for each request received in a period, when
+it was first replied to, closed and whether it was reopened: a partial index
+on the events that say so, (request_id, at, from_status, to_status), read
+without the table (``meetings/statistics/indexes.py`` has the figures).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0018_statistics_indexes"
+down_revision = "0017_notice_search"
+branch_labels = None
+depends_on = None
+
+TELLING = "from_status = 'submitted' OR to_status IN ('closed', 'reopened')"
+
+
+def upgrade():
+    op.create_index(
+        "ix_request_event_telling",
+        "request_event",
+        ["request_id", "at", "from_status", "to_status"],
+        postgresql_where=sa.text(TELLING),
+        sqlite_where=sa.text(TELLING),
+    )
+
+
+def downgrade():
+    op.drop_index("ix_request_event_telling", table_name="request_event")
