@@ -548,3 +548,37 @@ def test_the_pages_link_to_their_documents(login, client, published_text, held_m
     meeting_page = client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
     assert f'href="/meetings/{meeting_id}/sign-in.xlsx"' in meeting_page
     assert f'href="/meetings/{meeting_id}/minutes.docx"' in meeting_page
+
+
+def test_the_drafts_own_title_and_facts_are_not_repeated_in_the_discussion(
+    english, held_meeting, secretary, db
+):
+    text = (
+        "# Minutes: 活动室改造出新协商议事会\n\n- **Time**: 某日\n- **Place**: 某处\n\n"
+        "## 讨论情况\n\n- **重点**：地板\n"
+    )
+    minutes_services.publish(
+        secretary, minutes_services.save_version(secretary, held_meeting.meeting, text)
+    )
+    db.session.flush()
+    document = word(english.get(f"/meetings/{held_meeting.meeting.id}/minutes.docx"))
+    body = paragraphs(document)
+    discussion = body.index("Discussion and results")
+    # the text's title and its facts list are left out; a later list of the same shape is kept
+    assert body[discussion + 1 : discussion + 3] == ["讨论情况", "重点：地板"]
+    assert "Time: 某日" not in body
+
+
+def test_the_sign_in_sheet_prints_on_a4_as_wide_as_the_page(
+    login, english, held_meeting, secretary
+):
+    login(secretary)
+    sheet = excel(english.get(f"/meetings/{held_meeting.meeting.id}/sign-in.xlsx"))["Sign-in sheet"]
+    assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4
+    assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.column_dimensions["H"].width >= 18  # room to sign
+    header = next(row[0].row for row in sheet.iter_rows() if row[0].value == "No.")
+    assert sheet.row_dimensions[header + 1].height == 30
+    assert sheet.cell(row=header, column=1).font.b  # the header row, not the blank one above
+    assert sheet.print_title_rows == f"${header}:${header}"
+    assert sheet.freeze_panes == f"A{header + 1}"

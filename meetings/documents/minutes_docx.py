@@ -321,10 +321,21 @@ def _table(document, headers: list[str], rows: list[list[str]], widths: list[flo
         for cell, value in zip(cells, values, strict=True):
             run(cell.paragraphs[0], value)
     if widths:
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths, strict=True):
-                cell.width = Cm(width)
+        _widths(table, widths)
     return table
+
+
+def _widths(table, widths: list[float]) -> None:
+    """Fixed column widths, on the grid (LibreOffice reads these) and on
+    every cell (Word does)."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
+        # a row is not split between two pages
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def _repeat_header(row) -> None:
@@ -411,7 +422,7 @@ def _discussion(document, facts: MinutesFacts) -> None:
 
 def _polls(document, facts: MinutesFacts) -> None:
     polls = facts.outcome.closed_polls
-    _heading(document, _("Poll results"), 1)
+    _heading(document, _("Annex: poll results"), 1)
     if not polls:
         run(document.add_paragraph(), _("No poll was held."))
         return
@@ -427,7 +438,7 @@ def _polls(document, facts: MinutesFacts) -> None:
         ]
         for poll in polls
     ]
-    _table(document, headers, rows, [4.0, 2.2, 1.6, 1.6, 3.8, 2.4])
+    _table(document, headers, rows, [3.6, 2.2, 1.8, 1.8, 3.6, 2.6])
 
 
 def resolution_text(resolution: Resolution) -> str:
@@ -481,20 +492,20 @@ def resolution_rows(facts: MinutesFacts) -> list[list[str]]:
 
 
 def _resolutions(document, facts: MinutesFacts) -> None:
-    _heading(document, _("Resolutions"), 1)
+    _heading(document, _("Annex: resolutions, responsible units and deadlines"), 1)
     if not facts.outcome.resolutions:
         run(document.add_paragraph(), _("No resolution was recorded."))
         return
     headers = [_("No."), _("Resolution"), _("Responsible unit"), _("Due date")]
-    table = _table(document, headers, [], [1.2, 9.0, 3.4, 2.8])
+    table = _table(document, headers, [])
     for values in resolution_rows(facts):
         cells = table.add_row().cells
-        for cell, value, width in zip(cells, values, [1.2, 9.0, 3.4, 2.8], strict=True):
-            cell.width = Cm(width)
+        for cell, value in zip(cells, values, strict=True):
             lines = value.split("\n")
             run(cell.paragraphs[0], lines[0])
             for line in lines[1:]:
                 run(cell.add_paragraph(), line, size=Pt(10.5))
+    _widths(table, [1.2, 8.4, 3.4, 2.6])  # 15.6 cm: the text's width on A4
 
 
 def _closing(document, facts: MinutesFacts) -> None:
@@ -538,6 +549,23 @@ def build(facts: MinutesFacts) -> bytes:
 # --- the minutes' Markdown as Word ------------------------------------------------------
 
 
+def _facts_list_end(tokens) -> int:
+    """Where a leading list of “**label**: value” items ends (0 if the text
+    does not start with one)."""
+    if not tokens or tokens[0].type != "bullet_list_open":
+        return 0
+    for index, token in enumerate(tokens):
+        if token.type == "bullet_list_close" and token.level == 0:
+            return index + 1
+        if token.type == "bullet_list_open" and index:
+            return 0  # a nested list: the secretary's own
+        if token.type == "inline":
+            children = [c for c in token.children or [] if c.type != "text" or c.content]
+            if not children or children[0].type != "strong_open":
+                return 0
+    return 0
+
+
 class MarkdownWriter:
     """markdown-it's tokens (the page's parser) as Word paragraphs: headings
     one level under the document's own, lists (bullets as Word's, numbers
@@ -556,9 +584,12 @@ class MarkdownWriter:
 
     def write(self, text: str) -> None:
         tokens = _markdown.parse(_CONTROL.sub("", text or ""))
-        # The text's own first-level title repeats the document's: left out.
+        # The text's own first-level title repeats the document's: left out,
+        # with the list of facts under it (“- **Time**: …”, as the draft
+        # starts), which the document gives above.
         if len(tokens) >= 3 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
             tokens = tokens[3:]
+            tokens = tokens[_facts_list_end(tokens) :]
         for token in tokens:
             handler = getattr(self, "_" + token.type, None)
             if handler is not None:

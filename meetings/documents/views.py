@@ -126,7 +126,8 @@ def sign_in_sheet(meeting: Meeting) -> Sheet:
         ]
         for number, attendance in enumerate(attendees, start=1)
     ]
-    return Sheet(_("Sign-in sheet"), headers, rows, caption)
+    # room to sign by hand: a wide signature column, tall rows
+    return Sheet(_("Sign-in sheet"), headers, rows, caption, widths={7: 18}, row_height=30)
 
 
 @bp.get("/meetings/<int:meeting_id>/sign-in.xlsx")
