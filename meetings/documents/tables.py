@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from urllib.parse import quote
 
 from flask import Response
+from flask_babel import to_user_timezone
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,16 +35,49 @@ class Sheet:
     rows: Iterable[Sequence[object]]
     # lines above the table: what it is, the period, when it was made
     caption: Sequence[str] = field(default_factory=list)
+    # for paper: widths (in characters) some columns need whatever they hold
+    # (a signature column is empty), and the rows' height in points
+    widths: Mapping[int, float] = field(default_factory=dict)
+    row_height: float | None = None
+
+
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
 
 
 def _cell(value: object) -> object:
     """Strings, numbers and dates as they are; anything else as its text
-    (a lazy translation, an enum's label)."""
+    (a lazy translation, an enum's label). A moment in time (stored in UTC)
+    is shown in the site's time zone: Excel has no time zones, and openpyxl
+    refuses a datetime that carries one."""
     if value is None or isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = to_user_timezone(value).replace(tzinfo=None)
         return value
     if hasattr(value, "isoformat"):
         return value
     return str(value)
+
+
+def _text(value: object) -> str:
+    """A cell of a CSV: a moment as the sheet shows it (local, to the minute)."""
+    value = _cell(value)
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _display_width(text: str) -> int:
+    """Columns of text: a Chinese character is about two Latin ones wide."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+_THIN = Side(style="thin", color="808080")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
@@ -54,24 +90,54 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
         if sheet.caption:
             worksheet.cell(row=1, column=1).font = Font(bold=True, size=13)
             worksheet.append([])
-        header_row = worksheet.max_row + 1 if sheet.caption else 1
         worksheet.append([str(header) for header in sheet.headers])
+        # (not max_row + 1 before it: an empty row appended leaves max_row as it was)
+        header_row = worksheet.max_row
         for cell in worksheet[header_row]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-        widths = [len(str(header)) for header in sheet.headers]
+            cell.border = _BOX
+        widths = [_display_width(str(header)) for header in sheet.headers]
         for row in sheet.rows:
             values = [_cell(value) for value in row]
             worksheet.append(values)
+            for cell in worksheet[worksheet.max_row]:
+                cell.border = _BOX
+                if sheet.row_height:
+                    cell.alignment = Alignment(vertical="center")
+                if isinstance(cell.value, datetime):
+                    cell.number_format = DATETIME_FORMAT
+                elif isinstance(cell.value, date):
+                    cell.number_format = DATE_FORMAT
+            if sheet.row_height:
+                worksheet.row_dimensions[worksheet.max_row].height = sheet.row_height
             for index, value in enumerate(values[: len(widths)]):
-                widths[index] = max(widths[index], len(str(value or "")))
-        # a Chinese character is about two Latin ones wide
+                widths[index] = max(widths[index], _display_width(_text(value)))
         for index, width in enumerate(widths, start=1):
-            worksheet.column_dimensions[get_column_letter(index)].width = min(60, 2 * width + 2)
+            width = max(width, sheet.widths.get(index - 1, 0))
+            worksheet.column_dimensions[get_column_letter(index)].width = min(60, width + 3)
         worksheet.freeze_panes = worksheet.cell(row=header_row + 1, column=1)
+        _for_paper(worksheet, header_row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _for_paper(worksheet, header_row: int) -> None:
+    """Printed: A4, as wide as the page (landscape when the table is wide),
+    the header row again on every page."""
+    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
+    total = sum(
+        worksheet.column_dimensions[get_column_letter(index)].width or 10
+        for index in range(1, worksheet.max_column + 1)
+    )
+    if total > 95:
+        worksheet.page_setup.orientation = worksheet.ORIENTATION_LANDSCAPE
+    worksheet.page_setup.fitToWidth = 1
+    worksheet.page_setup.fitToHeight = 0
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    worksheet.print_title_rows = f"{header_row}:{header_row}"
+    worksheet.print_options.horizontalCentered = True
 
 
 def csv_text(sheet: Sheet) -> str:
@@ -81,7 +147,7 @@ def csv_text(sheet: Sheet) -> str:
         writer.writerow([str(line)])
     writer.writerow([str(header) for header in sheet.headers])
     for row in sheet.rows:
-        writer.writerow(["" if value is None else str(_cell(value)) for value in row])
+        writer.writerow([_text(value) for value in row])
     return UTF8_BOM + buffer.getvalue()
 
 
