@@ -416,4 +416,99 @@ def seed_projects() -> int:
         _record(demo, meeting, _secretary_of(community))
         created += 1
     db.session.flush()
+    seed_notices()
     return created
+
+
+# --- 公示 (public notice) of resolutions (issue 17) ---------------------------------------
+
+
+@dataclass
+class DemoObjection:
+    username: str
+    reason: str
+    answer: str
+    upheld: bool = False
+
+
+@dataclass
+class DemoNotice:
+    """A demo resolution put on notice ``started_days_ago`` for ``days``;
+    its objections made a day later and answered a day after that; settled
+    by the clock when the period is over."""
+
+    community: str
+    resolution_text: str
+    started_days_ago: int
+    days: int = 5
+    objections: list[DemoObjection] = field(default_factory=list)
+
+
+DEMO_NOTICES = [
+    # in notice now, for three more days; one resident objected and was answered
+    DemoNotice(
+        community="竹韵社区",
+        resolution_text=DEMO_RESOLUTIONS[1].text,
+        started_days_ago=2,
+        objections=[
+            DemoObjection(
+                "zhuyun-05",
+                "我家在3栋一楼，离广场很近。早上8点播放有点早，周末能不能推迟到9点？",
+                "已与街道和物业商定：周末播放时段改为9:00–20:00，工作日不变；"
+                "3栋附近的音箱朝向调整为背向住户。",
+            )
+        ],
+    ),
+    # its notice over: in effect
+    DemoNotice(
+        community="东篱社区",
+        resolution_text=DEMO_RESOLUTIONS[2].text,
+        started_days_ago=8,
+        objections=[
+            DemoObjection(
+                "dongli-06",
+                "公告栏装在轿厢里会不会挡住楼层按钮和应急电话？",
+                "公告栏装在轿厢侧壁，不挡按钮和应急电话，安装后由网格长逐部检查。",
+            )
+        ],
+    ),
+]
+
+
+def seed_notices() -> int:
+    """Put the demo resolutions on notice, with their objections and
+    answers, dated back; returns how many notices were started."""
+    from meetings.projects.services import notice
+
+    started = 0
+    now = utcnow()
+    for demo in DEMO_NOTICES:
+        community = db.session.scalar(db.select(Community).where(Community.name == demo.community))
+        if community is None:
+            continue
+        resolution = db.session.scalar(
+            db.select(Resolution)
+            .join(Resolution.meeting)
+            .where(Meeting.community_id == community.id, Resolution.text == demo.resolution_text)
+        )
+        if resolution is None or not notice._may_start(resolution):
+            continue
+        secretary = _secretary_of(community)
+        start = now - timedelta(days=demo.started_days_ago)
+        notice.start_notice(secretary, resolution, demo.days, now=start)
+        for objection_demo in demo.objections:
+            resident = auth_services.get_user_by_username(objection_demo.username)
+            objection = notice.object_to(
+                resident, resolution, objection_demo.reason, now=start + timedelta(days=1)
+            )
+            answered = min(start + timedelta(days=2), now)
+            notice.answer_objection(
+                secretary, objection, objection_demo.answer, objection_demo.upheld, now=answered
+            )
+        # as the clock's job would, an hour after the period ended
+        settled_at = resolution.notice_ends_at + timedelta(hours=1)
+        if settled_at <= now:
+            notice.settle(resolution, settled_at)
+        started += 1
+    db.session.flush()
+    return started
