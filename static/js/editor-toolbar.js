@@ -69,7 +69,8 @@
       return wanted + bare;
     });
     var text = out.join("\n");
-    replace(range.start, range.end, text, range.start + text.length, range.start + text.length);
+    // the lines stay selected: pressing again (or another list) acts on all of them
+    replace(range.start, range.end, text, range.start, range.start + text.length);
   }
 
   function bold() {

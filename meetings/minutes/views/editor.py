@@ -96,7 +96,15 @@ def edit(meeting_id: int):
     found = services.history(meeting)
     reason = not_writable_reason(meeting)
     if reason is not None:
-        return _not_yet(meeting, found, "minutes.edit", _("Write the minutes"), reason)
+        return _not_yet(
+            meeting,
+            found,
+            "minutes.edit",
+            _("Write the minutes"),
+            reason,
+            next_url=url_for("meeting.show", meeting_id=meeting.id),
+            next_label=_("Go to the meeting page"),
+        )
     latest = found.latest
     generated = latest is None or request.args.get("regenerate") == "1"
     form = MinutesForm()
@@ -270,8 +278,8 @@ def publish(meeting_id: int):
             "minutes.publish",
             _("Publish the minutes"),
             reason or _("There is no new version to publish: save the minutes first."),
-            next_url=url_for("minutes.edit", meeting_id=meeting.id) if writable else None,
-            next_label=_("Write the minutes"),
+            next_url=url_for("minutes.edit" if writable else "meeting.show", meeting_id=meeting.id),
+            next_label=_("Write the minutes") if writable else _("Go to the meeting page"),
         )
     form = PublishForm()
     left = placeholders_left(draft.body_markdown)
