@@ -480,3 +480,36 @@ def test_the_records_are_linked_where_people_look_for_them(
     login(secretary)
     attendees = english.get(f"/meetings/{record.meetings[0].id}/attendees").get_data(as_text=True)
     assert f'href="/people/{record.member.id}/duty-record"' in attendees
+
+
+def test_the_street_summary_narrows_to_a_role_and_pages(
+    english, login, record, street, admin, monkeypatch
+):
+    from meetings.duty import views
+
+    login(admin)
+    url = f"/streets/{street.id}/duty-records?{PERIOD}"
+    members = english.get(f"{url}&role=cppcc_member").get_data(as_text=True)
+    assert f'<tr id="person-{record.member.id}">' in members
+    assert f'<tr id="person-{record.voter.id}">' not in members
+    sheet = load_workbook(
+        io.BytesIO(
+            english.get(f"/streets/{street.id}/duty-records.xlsx?{PERIOD}&role=cppcc_member").data
+        )
+    ).worksheets[0]
+    assert [row[0] for row in _rows(sheet)[3:]] == ["区政协委员钱", "Total"]
+    assert english.get(f"{url}&role=mayor").status_code == 422
+    # a person a page: the second page holds the other one, the totals stay everyone's
+    monkeypatch.setattr(views, "PEOPLE_PER_PAGE", 1)
+    first = english.get(url).get_data(as_text=True)
+    second = english.get(f"{url}&page=2").get_data(as_text=True)
+    shown = [
+        f'<tr id="person-{person.id}">' in page
+        for page in (first, second)
+        for person in (record.member, record.voter)
+    ]
+    assert shown.count(True) == 2 and shown[:2].count(True) == 1
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    for page in (first, second):
+        totals = page.split('<tr id="totals">')[1].split("</tr>")[0]
+        assert '<td data-label="Meetings invited">5</td>' in totals

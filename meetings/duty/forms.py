@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional
+
+from meetings.meeting.models import AttendeeRole
 
 
 class PeriodForm(FlaskForm):
@@ -15,3 +18,15 @@ class PeriodForm(FlaskForm):
 
     start = DateField(_l("From"), name="from")
     end = DateField(_l("To (included)"), name="to")
+
+
+class StreetSummaryForm(PeriodForm):
+    """The street's summary: the period, and one role or all."""
+
+    role = SelectField(_l("Role"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [("", _l("All roles"))] + [
+            (role.value, role.label) for role in AttendeeRole
+        ]
