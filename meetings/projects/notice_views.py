@@ -69,10 +69,8 @@ class AnswerForm(FlaskForm):
         ],
         render_kw={"rows": 3, "maxlength": notice.ANSWER_MAX},
     )
-    upheld = BooleanField(
-        _l("Uphold the objection"),
-        description=_l("Upholding it withdraws the resolution when the notice period is over."),
-    )
+    # the page warns what upholding does, just above the box
+    upheld = BooleanField(_l("Uphold the objection (withdraws the resolution)"))
 
 
 def _visible(resolution_id: int) -> Resolution | None:
