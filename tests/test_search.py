@@ -290,6 +290,10 @@ def test_the_api_answers_anyone_with_items_and_total(client, community, make_mee
     assert "snippet" in item
     assert client.get("/api/v1/public/search", query_string={"q": ""}).status_code == 422
     assert client.get("/api/v1/public/search").status_code == 422
+    mine = {"q": "充电", "community": community.id, "kind": "meeting"}
+    assert client.get("/api/v1/public/search", query_string=mine).get_json()["total"] == 1
+    mine["community"] = community.id + 1
+    assert client.get("/api/v1/public/search", query_string=mine).get_json()["total"] == 0
     nothing = client.get("/api/v1/public/search", query_string={"q": "?!"}).get_json()
     assert nothing == {"items": [], "total": 0, "page": 1, "per_page": 10}
 

@@ -107,7 +107,7 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = SearchField(
-        _l("Search meetings, answers, projects and minutes"),
+        _l("Words to look for"),
         validators=[DataRequired(_l("Please type a word to look for.")), Length(max=QUERY_MAX)],
         description=_l("For example 充电, 电梯 or 防滑地板."),
     )

@@ -8,7 +8,8 @@ from typing import Any
 from flask import current_app
 from marshmallow import fields, validate
 
-from meetings.api.core import BaseSchema, Id, LocalDateTime, blueprint
+from meetings.api.core import BaseSchema, LocalDateTime, blueprint
+from meetings.dbtypes import MAX_ID
 from meetings.extensions import limiter
 from meetings.main.paging import MAX_PAGE
 from meetings.meeting.links import external_url
@@ -34,7 +35,11 @@ class SearchArgs(BaseSchema):
     per_page = fields.Integer(
         load_default=services.PER_PAGE, validate=validate.Range(min=1, max=50)
     )
-    community = Id(load_default=None, metadata={"description": "only this community's"})
+    community = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "only this community's (its id)"},
+    )
     kind = fields.String(
         load_default=None,
         validate=validate.OneOf(KINDS),

@@ -472,7 +472,20 @@ def reindex(session: Session, size: int = REINDEX_BATCH, log=None) -> tuple[int,
         if log is not None:
             log(count)
     tokens = session.scalar(sa.select(sa.func.count()).select_from(postings))
+    session.commit()
+    _vacuum(session)
     return count, tokens
+
+
+def _vacuum(session: Session) -> None:
+    """PostgreSQL: fresh statistics for the planner, and the visibility map
+    that lets a token's postings be counted from the index alone."""
+    engine = session.get_bind()
+    if not isinstance(engine, sa.Engine) or engine.dialect.name != "postgresql":
+        return  # SQLite; or a session bound to a connection of its own (the tests')
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in ("search_document", "search_token"):
+            connection.exec_driver_sql(f"VACUUM ANALYZE {table}")
 
 
 def register_cli(group: click.Group) -> None:

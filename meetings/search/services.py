@@ -154,6 +154,56 @@ def _snippet(text: str, query: str) -> tuple[str, str, str]:
     return before, text[at:end], after
 
 
+def _page(*where) -> sa.Select:
+    return (
+        sa.select(
+            documents.c.kind,
+            documents.c.object_id,
+            documents.c.title,
+            documents.c.body,
+            documents.c.community_id,
+            documents.c.dated_at,
+            Community.name,
+        )
+        .outerjoin(Community, Community.id == documents.c.community_id)
+        .where(*where)
+        .order_by(documents.c.dated_at.desc(), documents.c.id.desc())
+    )
+
+
+def _one_pass(candidates, narrowed: list, offset: int, per_page: int) -> tuple[int, list]:
+    """The matches, narrowed (a longer word confirmed as written, a
+    community, a kind), read once: counted by a window, the page's ids sorted
+    from them, then the page's texts read. Speed: 加装电梯 (3,300 of 75,000
+    documents at full history) in 30 ms instead of 70, 充电 in one
+    community's in 10 instead of 30."""
+    # MATERIALIZED: the matches first, then their documents (a hash join);
+    # left to itself PostgreSQL walks every document newest first (85 ms)
+    found = candidates.cte("found").prefix_with("MATERIALIZED")
+    # the ids sorted, not the texts: the page's texts are read after
+    ranked = (
+        sa.select(documents.c.id, sa.func.count().over().label("total"))
+        .join(found, found.c.document_id == documents.c.id)
+        .where(*narrowed)
+        .order_by(documents.c.dated_at.desc(), documents.c.id.desc())
+        .limit(per_page)
+        .offset(offset)
+        .subquery("ranked")
+    )
+    statement = _page().join(ranked, ranked.c.id == documents.c.id).add_columns(ranked.c.total)
+    rows = db.session.execute(statement).all()
+    if rows:
+        return rows[0].total, rows
+    if not offset:
+        return 0, []
+    counted = (
+        sa.select(sa.func.count())
+        .select_from(documents)
+        .join(found, found.c.document_id == documents.c.id)
+    )
+    return db.session.scalar(counted.where(*narrowed)), []
+
+
 def search(
     query: str | None,
     community_id: int | None = None,
@@ -163,37 +213,32 @@ def search(
 ) -> SearchPage:
     """Page ``page`` of the public documents holding the query, newest
     first, with the total. An empty query (or one of punctuation only)
-    finds nothing. Two queries: the count and the page."""
+    finds nothing. One or two queries: the count and the page."""
     query = clean_query(query)
     page = max(1, page)
     tokens = sorted(query_tokens(query))
     if not tokens:
         return SearchPage(query, [], 0, page, per_page)
     catch_up(db.session)  # a change of this request not yet flushed shows at once
-    where = [documents.c.id.in_(_candidates(tokens)), *_confirmations(query)]
+    candidates = _candidates(tokens)
+    narrowed = _confirmations(query)
     if community_id:
-        where.append(documents.c.community_id == community_id)
+        narrowed.append(documents.c.community_id == community_id)
     if kind:
-        where.append(documents.c.kind == DocumentKind(kind).value)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(documents).where(*where))
-    rows = []
-    if total and (page - 1) * per_page < total:
-        rows = db.session.execute(
-            sa.select(
-                documents.c.kind,
-                documents.c.object_id,
-                documents.c.title,
-                documents.c.body,
-                documents.c.community_id,
-                documents.c.dated_at,
-                Community.name,
-            )
-            .outerjoin(Community, Community.id == documents.c.community_id)
-            .where(*where)
-            .order_by(documents.c.dated_at.desc(), documents.c.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
+        narrowed.append(documents.c.kind == DocumentKind(kind).value)
+    offset = (page - 1) * per_page
+    if narrowed:
+        total, rows = _one_pass(candidates, narrowed, offset, per_page)
+    else:
+        # Speed: counted from the postings alone (an index-only scan: 电, in
+        # 17,000 of 75,000 documents at full history, in 3 ms instead of 45),
+        # and the page read newest first until it is full.
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(candidates.subquery()))
+        rows = []
+        if total > offset:
+            rows = db.session.execute(
+                _page(documents.c.id.in_(candidates)).limit(per_page).offset(offset)
+            ).all()
     items = [
         Hit(
             DocumentKind(row.kind),
