@@ -160,12 +160,10 @@ def test_the_minutes_in_word_have_the_official_layout(english, published_text, h
     discussion = text.index("Discussion and results")
     assert "活动室改造出新协商议事会" not in text[discussion:]
     assert "决定铺设防滑地板。" in text[discussion:]
-    assert text[-3:] == [
-        "Recorder: 居民代表1",
-        "Host: 林书记",
-        text[-1],
-    ]
-    assert text[-1].startswith("Version 1 · published ")
+    annex = text.index("Annex: poll results")
+    assert text[annex - 3 : annex - 1] == ["Recorder: 居民代表1", "Host: 林书记"]
+    assert text[annex - 1].startswith("Version 1 · published ")
+    assert "Annex: resolutions, responsible units and deadlines" in text[annex:]
 
     polls, resolutions = document.tables[-2], document.tables[-1]
     assert table_rows(polls) == [
@@ -582,3 +580,16 @@ def test_the_sign_in_sheet_prints_on_a4_as_wide_as_the_page(
     assert sheet.cell(row=header, column=1).font.b  # the header row, not the blank one above
     assert sheet.print_title_rows == f"${header}:${header}"
     assert sheet.freeze_panes == f"A{header + 1}"
+
+
+def test_names_to_sign_are_not_repeated_when_the_text_ends_with_them(
+    english, held_meeting, secretary, db
+):
+    text = "# 纪要\n\n决定铺设防滑地板。\n\n---\n\nRecorder: 居民代表1\nHost: 林书记\n"
+    version = minutes_services.save_version(secretary, held_meeting.meeting, text)
+    minutes_services.publish(secretary, version)
+    db.session.flush()
+    body = paragraphs(word(english.get(f"/meetings/{held_meeting.meeting.id}/minutes.docx")))
+    # only in the text's own last paragraph (one paragraph, a line break inside)
+    assert body.count("Recorder: 居民代表1") == 0
+    assert sum("Host: 林书记" in line for line in body) == 1
