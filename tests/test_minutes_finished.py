@@ -14,6 +14,7 @@ import pytest
 from conftest import flashes
 from flask_babel import force_locale
 from meeting_helpers import audit_actions, fresh
+from query_count import queries_of
 
 from meetings.audit.models import AuditEntry
 from meetings.errors import ConfirmationNeeded
@@ -360,3 +361,38 @@ def test_the_demo_publishes_minutes_with_the_discussion_written(db, runner, monk
         assert version.body_markdown.count("\n讨论情况：") == items
     texts = {v.meeting.title: v.body_markdown for v in published}
     assert "已选出：“全面改造出新：地板、墙面、卫生间”" in texts["182幢活动室改造出新协商议事会"]
+
+
+# --- query counts ------------------------------------------------------------------------
+
+
+def test_the_minutes_pages_run_a_fixed_number_of_queries(
+    english, login, held_meeting, secretary, running
+):
+    """The tabs, the places to write and the explanations are worked out
+    from what the page has loaded already: more versions, more places to
+    write, the same number of queries."""
+    meeting = held_meeting.meeting
+    login(secretary)
+    english.get("/")
+    pages = [
+        f"/meetings/{meeting.id}/minutes",
+        f"/meetings/{meeting.id}/minutes/edit",
+        f"/meetings/{meeting.id}/minutes/publish",
+    ]
+    services.save_version(secretary, meeting, generate_draft(meeting))
+    _db.session.commit()
+    one = {url: queries_of(english, url) for url in pages}
+    one_diff = queries_of(english, f"/meetings/{meeting.id}/minutes/diff")
+    for n in range(2, 6):
+        text = generate_draft(meeting) + "\n" + "\n".join(["【待填写：讨论情况】"] * n)
+        services.save_version(secretary, meeting, text)
+    _db.session.commit()
+    many = {url: queries_of(english, url) for url in pages}
+    assert many == one, (one, many)
+    # comparing two of five versions reads the same as explaining why one is not enough
+    assert queries_of(english, f"/meetings/{meeting.id}/minutes/diff") <= one_diff + 2
+    before_end = [f"/meetings/{running.id}/minutes/{tab}" for tab in ("edit", "publish")]
+    assert all(queries_of(english, url) <= 12 for url in before_end), [
+        queries_of(english, url) for url in before_end
+    ]
