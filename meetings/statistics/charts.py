@@ -17,7 +17,7 @@ from itertools import count
 from markupsafe import Markup, escape
 
 WIDTH = 320
-LABEL_HEIGHT = 16
+LABEL_HEIGHT = 17
 BAR_HEIGHT = 14
 ROW_GAP = 8
 VALUE_SPACE = 64  # room after the longest bar for its figure
@@ -35,15 +35,21 @@ class Bar:
     parts: Sequence[tuple[float, str]] = ()
 
 
-def bar_chart(title: str, bars: Sequence[Bar], maximum: float | None = None) -> Markup:
-    """Horizontal bars, one under each label; an empty chart says nothing
-    more than its table does, so it is not drawn."""
+def bar_chart(
+    title: str,
+    bars: Sequence[Bar],
+    maximum: float | None = None,
+    legend: Sequence[tuple[str, str]] = (),
+) -> Markup:
+    """Horizontal bars, one under each label, and under them the key of the
+    parts' colours (``legend``: label, CSS class); an empty chart says
+    nothing more than its table does, so it is not drawn."""
     if not bars or not any(bar.value for bar in bars):
         return Markup("")
     top = maximum or max(bar.value for bar in bars) or 1
     scale = (WIDTH - VALUE_SPACE) / top
     row = LABEL_HEIGHT + BAR_HEIGHT + ROW_GAP
-    height = row * len(bars)
+    height = row * len(bars) + (LABEL_HEIGHT + 4) * len(legend)
     chart_id = f"chart-{next(_ids)}"
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -71,6 +77,12 @@ def bar_chart(title: str, bars: Sequence[Bar], maximum: float | None = None) -> 
         parts.append(
             f'<text class="chart-value" x="{x + 4:.1f}" y="{bar_y + BAR_HEIGHT - 3}">'
             f"{escape(text)}</text>"
+        )
+    for index, (label, css) in enumerate(legend):
+        y = row * len(bars) + index * (LABEL_HEIGHT + 4)
+        parts.append(
+            f'<rect class="{escape(css)}" x="0" y="{y + 3}" width="12" height="12"/>'
+            f'<text class="chart-label" x="18" y="{y + LABEL_HEIGHT - 3}">{escape(label)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text in it went through escape()

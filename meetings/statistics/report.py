@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from meetings.documents.tables import Sheet
@@ -118,7 +119,7 @@ def _satisfaction(stats: Statistics) -> Table:
     figures = stats.satisfaction
     rows = [
         [
-            _("%(score)d stars", score=score),
+            ngettext("%(num)d star", "%(num)d stars", score),
             figures.distribution[score],
             _share(figures.distribution[score], figures.ratings),
         ]
@@ -130,7 +131,7 @@ def _satisfaction(stats: Statistics) -> Table:
     chart = bar_chart(
         _("Residents' ratings of their requests"),
         [
-            Bar(_("%(score)d stars", score=score), figures.distribution[score])
+            Bar(ngettext("%(num)d star", "%(num)d stars", score), figures.distribution[score])
             for score in sorted(figures.distribution, reverse=True)
         ],
     )
@@ -183,7 +184,7 @@ def _orders(stats: Statistics) -> Table:
             Bar(
                 line.name,
                 line.count,
-                _("%(on_time)d on time, %(late)d late", on_time=line.on_time, late=line.late),
+                f"{line.on_time} / {line.late} / {line.other}",
                 parts=[
                     (line.on_time, "chart-good"),
                     (line.late, "chart-bad"),
@@ -192,11 +193,24 @@ def _orders(stats: Statistics) -> Table:
             )
             for line in busiest
         ],
+        legend=[
+            (_("On time"), "chart-good"),
+            (_("Late"), "chart-bad"),
+            (_("Other: open, not yet due, or handed back"), "chart-bar"),
+        ],
     )
     return Table(
         "orders",
         _("Orders (派单) by assignee"),
-        [_("Assignee"), _("Name"), _("Orders"), _("On time"), _("Late"), _("Other"), _("On time")],
+        [
+            _("Assignee"),
+            _("Name"),
+            _("Orders"),
+            _("On time"),
+            _("Late"),
+            _("Other"),
+            _("On time (% of done)"),
+        ],
         rows,
         chart,
         row_headers=2,
