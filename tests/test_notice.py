@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import PASSWORD
 from meeting_helpers import audit_actions, fresh, notifications_of
 
 from meetings.extensions import db
@@ -562,3 +563,22 @@ def test_the_secretary_starts_the_notice_on_the_page(english, login, secretary, 
     sent = english.post(f"/resolutions/{agreed.id}/notice", data={"days": "7"})
     assert sent.status_code == 302
     assert fresh(agreed).notice_ends_at == T0 + timedelta(days=7)
+
+
+def test_the_meeting_page_offers_the_secretary_the_notice(
+    app, english, login, secretary, resident, agreed, deliberation, in_request
+):
+    url = f"/meetings/{deliberation.meeting.id}"
+    login(secretary)
+    page = english.get(url).get_data(as_text=True)
+    assert f'href="/resolutions/{agreed.id}/notice#start"' in page
+    notice.start_notice(secretary, agreed, 5, now=T0)
+    db.session.flush()
+    page = english.get(url).get_data(as_text=True)
+    assert "/notice#start" not in page
+    assert f'href="/resolutions/{agreed.id}/objections"' in page
+    other = app.test_client()
+    other.post("/auth/login", data={"username": resident.username, "password": PASSWORD})
+    page = other.get(url).get_data(as_text=True)
+    assert "In public notice" in page or "公示" in page
+    assert f'href="/resolutions/{agreed.id}/objections"' not in page

@@ -29,6 +29,12 @@ def resolution_notice(resolution: Resolution) -> notice.NoticeView:
     return notice.notice_view(resolution)
 
 
+@bp.app_template_global()
+def may_start_notice(resolution: Resolution) -> bool:
+    """The secretary's "put on public notice" button on the meeting page."""
+    return notice.can_start_notice(current_user, resolution)
+
+
 class NoticeForm(FlaskForm):
     days = IntegerField(
         _l("Notice period (days)"),
