@@ -197,6 +197,22 @@ def test_the_editor_lists_the_places_still_to_write(english, login, held_meeting
     tools = re.findall(r'data-tool="(\w+)"', toolbar)
     assert tools == ["heading", "subheading", "bullets", "numbers", "bold", "table", "next"]
     assert "js/editor-toolbar.js" in html and "<script>" not in html
+    # the count the script keeps up to date while typing, hidden without it
+    assert re.search(r'<p class="placeholder-live" data-placeholders-live hidden', html)
+    assert 'data-many="{n} places are still to write."' in html
+
+
+def test_the_overview_says_what_the_draft_still_lacks(english, login, held_meeting, secretary):
+    meeting = held_meeting.meeting
+    _draft(held_meeting, secretary)
+    _db.session.commit()
+    login(secretary)
+    html = _text(english.get(f"/meetings/{meeting.id}/minutes").get_data(as_text=True))
+    assert "1 place is still to write: Discussion (1. 活动室改造方案)" in html
+    services.save_version(secretary, meeting, FINISHED)
+    _db.session.commit()
+    html = _text(english.get(f"/meetings/{meeting.id}/minutes").get_data(as_text=True))
+    assert "still to write" not in html
 
 
 # --- the publish guard: the API --------------------------------------------------------

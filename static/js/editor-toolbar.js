@@ -140,5 +140,23 @@
     else prefixLines(tool);
   });
 
+  /* How many places are still to write, following the typing. */
+  var live = document.querySelector("[data-placeholders-live]");
+  var counting = null;
+  function count() {
+    if (!live) return;
+    var n = (area.value.match(MARK) || []).length;
+    live.textContent = n === 0 ? live.getAttribute("data-none")
+      : n === 1 ? live.getAttribute("data-one")
+      : live.getAttribute("data-many").replace("{n}", String(n));
+    live.classList.toggle("placeholder-live-done", n === 0);
+    live.hidden = false;
+  }
+  area.addEventListener("input", function () {
+    window.clearTimeout(counting);
+    counting = window.setTimeout(count, 300);
+  });
+  count();
+
   bar.hidden = false;
 })();

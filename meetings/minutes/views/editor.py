@@ -83,6 +83,7 @@ def manage(meeting_id: int):
         recipients=services.circulation_list(meeting, current_user),
         version_form=VersionForm(formdata=None),
         diff_form=diff_form,
+        placeholders=placeholders_left(found.draft.body_markdown) if found.draft else [],
     )
 
 
