@@ -15,7 +15,7 @@ resolutions; the first opens the project 活动室改造出新 (物业公司, du
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 import openpyxl
@@ -593,3 +593,34 @@ def test_names_to_sign_are_not_repeated_when_the_text_ends_with_them(
     # only in the text's own last paragraph (one paragraph, a line break inside)
     assert body.count("Recorder: 居民代表1") == 0
     assert sum("Host: 林书记" in line for line in body) == 1
+
+
+def test_observers_are_listed_apart_and_a_resolution_in_notice_says_until_when(
+    english, published_text, held_meeting, make_member, db
+):
+    from meetings.meeting.models import Attendance, AttendeeRole, Presence  # noqa: PLC0415
+    from meetings.projects.models import ResolutionStatus  # noqa: PLC0415
+
+    observer = make_member("郑列席")
+    db.session.add(
+        Attendance(
+            meeting=held_meeting.meeting,
+            user=observer,
+            role=AttendeeRole.OBSERVER,
+            may_vote=False,
+            presence=Presence.PRESENT,
+        )
+    )
+    resolution = held_meeting.plain_resolution
+    resolution.status = ResolutionStatus.IN_NOTICE
+    resolution.notice_started_at = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    resolution.notice_ends_at = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    db.session.flush()
+    document = word(english.get(f"/meetings/{held_meeting.meeting.id}/minutes.docx"))
+    text = paragraphs(document)
+    assert "Observer: 郑列席" in text
+    assert not any("郑列席" in line for line in text if line.startswith("Present: "))
+    assert "8 invited, 6 present; of those who vote, 5 of 7 present." in text
+    rows = table_rows(document.tables[-1])
+    second = next(row for row in rows if row[0] == "2")
+    assert second[1].splitlines()[-1] == "In public notice until 12/6/26, 10:00\u202fAM"
