@@ -582,3 +582,41 @@ def test_the_meeting_page_offers_the_secretary_the_notice(
     page = other.get(url).get_data(as_text=True)
     assert "In public notice" in page or "公示" in page
     assert f'href="/resolutions/{agreed.id}/objections"' not in page
+
+
+def test_the_notice_pages_run_a_fixed_number_of_queries(
+    client, login, secretary, deliberation, closed_poll, make_member, in_request
+):
+    """One notice or three, one objection or three: as many queries."""
+    from query_count import queries_of
+
+    meeting = deliberation.meeting
+    meeting_services.transition_meeting(secretary, meeting, MeetingStatus.CLOSED)
+
+    def add_notice(n: int):
+        resolution = _record(secretary, meeting, text=f"第{n}项决定。")
+        notice.start_notice(secretary, resolution, 5, now=T0)
+        return resolution
+
+    def add_objection(resolution, n: int):
+        objection = notice.object_to(make_member(f"居民{n}"), resolution, "不同意", now=DURING)
+        notice.answer_objection(secretary, objection, "已解释", now=DURING)
+
+    first = add_notice(0)
+    add_objection(first, 0)
+    db.session.flush()
+    login(secretary)
+    urls = (
+        f"/communities/{meeting.community_id}/notices",
+        f"/resolutions/{first.id}/notice",
+        f"/resolutions/{first.id}/objections",
+    )
+    one = [queries_of(client, url) for url in urls]
+    for n in (1, 2):
+        add_notice(n)
+        add_objection(first, n)
+    db.session.flush()
+    db.session.expire_all()
+    assert [queries_of(client, url) for url in urls] == one
+    print("queries (notices, notice, objections):", one)
+    assert max(one) <= 20
