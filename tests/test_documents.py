@@ -14,7 +14,9 @@ resolutions; the first opens the project 活动室改造出新 (物业公司, du
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
@@ -624,3 +626,46 @@ def test_observers_are_listed_apart_and_a_resolution_in_notice_says_until_when(
     rows = table_rows(document.tables[-1])
     second = next(row for row in rows if row[0] == "2")
     assert second[1].splitlines()[-1] == "In public notice until 12/6/26, 10:00\u202fAM"
+
+
+# --- CSV that Excel opens in Chinese ------------------------------------------------------
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.data.startswith("\ufeff".encode())  # the BOM: Excel reads UTF-8
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+def test_the_sign_in_sheet_and_a_result_as_csv(login, english, held_meeting, secretary):
+    meeting_id = held_meeting.meeting.id
+    assert english.get(f"/meetings/{meeting_id}/sign-in.csv").status_code == 302  # log in first
+    login(secretary)
+    response = english.get(f"/meetings/{meeting_id}/sign-in.csv")
+    rows = csv_rows(response)
+    header = next(i for i, row in enumerate(rows) if row and row[0] == "No.")
+    people = rows[header + 1 :]
+    assert [(row[1], row[2], row[5]) for row in people][:2] == [
+        ("政协委员", "钱政协", "Present"),
+        ("党员代表", "周请假", "Excused"),
+    ]
+    assert len(people) == 7
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", people[0][6])  # local time, to the minute
+    assert people[1][6] == ""
+    assert quote("签到表.csv") in response.headers["Content-Disposition"]
+    result = csv_rows(english.get(f"/polls/{held_meeting.online_poll.id}/result.csv"))
+    header = next(i for i, row in enumerate(result) if row and row[0] == "Option")
+    assert [row[:2] for row in result[header + 1 :]] == [
+        ["赞成 (For)", "3"],
+        ["反对 (Against)", "0"],
+        ["弃权 (Abstain)", "1"],
+    ]
+
+
+def test_a_named_polls_csv_has_the_counts_only(login, english, named_poll, secretary):
+    poll, _voters = named_poll
+    login(secretary)
+    text = english.get(f"/polls/{poll.id}/result.csv").data.decode("utf-8-sig")
+    assert "赞成 (For)" in text
+    assert "赵甲" not in text  # the named votes are in the workbook's second sheet only

@@ -21,7 +21,7 @@ from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
 
 from meetings.documents import minutes_docx
-from meetings.documents.tables import Sheet, docx_response, xlsx_response
+from meetings.documents.tables import Sheet, csv_response, docx_response, xlsx_response
 from meetings.errors import NotAllowed, NotFound
 from meetings.extensions import login_manager
 from meetings.http import handle_domain_error
@@ -130,15 +130,20 @@ def sign_in_sheet(meeting: Meeting) -> Sheet:
     return Sheet(_("Sign-in sheet"), headers, rows, caption, widths={7: 18}, row_height=30)
 
 
-@bp.get("/meetings/<int:meeting_id>/sign-in.xlsx")
+# (xlsx registered first: url_for without a kind builds it)
+@bp.get("/meetings/<int:meeting_id>/sign-in.csv", defaults={"kind": "csv"})
+@bp.get("/meetings/<int:meeting_id>/sign-in.xlsx", defaults={"kind": "xlsx"})
 @login_required
-def sign_in_xlsx(meeting_id: int):
+def sign_in_xlsx(meeting_id: int, kind: str):
+    """The sign-in sheet as Excel, or as CSV (UTF-8 with a BOM, for Excel in Chinese)."""
     meeting = meeting_services.get_visible_meeting(current_user, meeting_id, full=True)
     require_manager(current_user, meeting)
-    response = xlsx_response(
-        _safe_name(meeting.community.name, meeting.title, "签到表") + ".xlsx",
-        [sign_in_sheet(meeting)],
-    )
+    name = _safe_name(meeting.community.name, meeting.title, "签到表")
+    sheet = sign_in_sheet(meeting)
+    if kind == "csv":
+        response = csv_response(f"{name}.csv", sheet)
+    else:
+        response = xlsx_response(f"{name}.xlsx", [sheet])
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -208,11 +213,17 @@ def result_sheets(poll: Poll) -> list[Sheet]:
     return sheets
 
 
-@bp.get("/polls/<int:poll_id>/result.xlsx")
-def poll_result_xlsx(poll_id: int):
+@bp.get("/polls/<int:poll_id>/result.csv", defaults={"kind": "csv"})
+@bp.get("/polls/<int:poll_id>/result.xlsx", defaults={"kind": "xlsx"})
+def poll_result_xlsx(poll_id: int, kind: str):
+    """The result as Excel (with the named votes where the poll page shows
+    them), or its counts as CSV."""
     poll = result_poll(poll_id)
-    response = xlsx_response(
-        _safe_name(poll.meeting.title, poll.title, "表决结果") + ".xlsx", result_sheets(poll)
-    )
+    name = _safe_name(poll.meeting.title, poll.title, "表决结果")
+    sheets = result_sheets(poll)
+    if kind == "csv":
+        response = csv_response(f"{name}.csv", sheets[0])
+    else:
+        response = xlsx_response(f"{name}.xlsx", sheets)
     response.headers["Cache-Control"] = "private, no-store"
     return response
