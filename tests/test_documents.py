@@ -284,7 +284,7 @@ def test_a_draft_is_the_secretarys_and_says_it_is_a_draft(
         assert "【草稿 / Draft · v1】" in paragraphs(document)
         assert document.sections[0].header.paragraphs[0].text == "草稿 / Draft · v1"
         assert "讨论情况：……" in paragraphs(document)
-        assert response.headers["Cache-Control"] == "private, no-store"
+        assert response.headers["Cache-Control"] == "no-store"
         assert quote("草稿") in response.headers["Content-Disposition"]
 
 

@@ -85,8 +85,7 @@ def minutes_word(meeting_id: int):
     response = docx_response(
         minutes_docx.filename(meeting, version, draft), minutes_docx.build(facts)
     )
-    # a draft, or a version a reader may lose sight of, is nobody's to keep around
-    response.headers["Cache-Control"] = "private, no-store" if draft else "private, max-age=300"
+    # Cache-Control: the site's default, no-store (a draft is nobody's to keep)
     return response
 
 
@@ -144,7 +143,6 @@ def sign_in_xlsx(meeting_id: int, kind: str):
         response = csv_response(f"{name}.csv", sheet)
     else:
         response = xlsx_response(f"{name}.xlsx", [sheet])
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -225,5 +223,4 @@ def poll_result_xlsx(poll_id: int, kind: str):
         response = csv_response(f"{name}.csv", sheets[0])
     else:
         response = xlsx_response(f"{name}.xlsx", sheets)
-    response.headers["Cache-Control"] = "private, no-store"
     return response
