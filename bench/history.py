@@ -2648,6 +2648,7 @@ def fill(database_url: str, scale: float, seed: int = 14, log=print) -> dict[str
         step = time.perf_counter()
         load(database_url, rows, log)
         log(f"loaded in {time.perf_counter() - step:.1f} s")
+    search_index(database_url, log)
     log(f"filled in {time.perf_counter() - started:.1f} s")
     return dict(rows.counts)
 
@@ -2672,6 +2673,36 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept: {url}")
             print(f"check the chain: DATABASE_URL={url} .venv/bin/flask --app wsgi audit verify")
     return 0
+
+
+# --- the public search's index (issue 17) ----------------------------------------------
+
+
+def search_index(database_url: str, log=print) -> None:
+    """The rows came by COPY, past the session events that keep the public
+    search's index in step: build it as ``flask search reindex`` does."""
+    from sqlalchemy.orm import Session
+
+    from meetings import create_app
+    from meetings.extensions import db
+    from meetings.search.index import reindex
+
+    app = create_app(
+        {
+            "SECRET_KEY": "bench-history",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": None,
+            "MAIL_SERVER": None,
+        }
+    )
+    started = time.perf_counter()
+    with app.app_context(), Session(db.engine) as session:
+        # a session of its own on this database (not the app's scoped one,
+        # which a test may have bound elsewhere)
+        documents, tokens = reindex(session)
+        db.engine.dispose()
+    took = time.perf_counter() - started
+    log(f"search index: {documents:,} documents, {tokens:,} tokens in {took:.1f} s")
 
 
 if __name__ == "__main__":

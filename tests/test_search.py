@@ -9,6 +9,7 @@ import json
 
 import pytest
 from meeting_helpers import next_week
+from query_count import queries_of
 from request_helpers import draft
 
 from meetings.extensions import db as _db
@@ -319,3 +320,21 @@ def test_reindex_rebuilds_the_same_index(runner, community, published, held_meet
     ).all()
     assert sorted(after) == sorted(before)
     assert ("minutes", held_meeting.meeting.title) in found("防滑地板")
+
+
+def test_a_search_runs_the_same_few_statements_however_many_it_finds(client, community):
+    project(community, "充电桩一号", description="集中充电")
+    _db.session.commit()
+    few = {
+        query: queries_of(client, "/api/v1/public/search", query_string={"q": query})
+        for query in ("充电", "集中充电", "鸵鸟")
+    }
+    for n in range(15):
+        project(community, f"充电桩{n}", description="集中充电")
+    _db.session.commit()
+    many = {
+        query: queries_of(client, "/api/v1/public/search", query_string={"q": query})
+        for query in ("充电", "集中充电", "鸵鸟")
+    }
+    assert many == few
+    assert few == {"充电": 2, "集中充电": 1, "鸵鸟": 1}  # count and page; one pass; count
