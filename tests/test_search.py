@@ -17,6 +17,7 @@ from meetings.meeting import services as meeting_services
 from meetings.meeting.models import MeetingStatus
 from meetings.minutes import services as minutes_services
 from meetings.projects.models import Project
+from meetings.requests import orders
 from meetings.requests import services as request_services
 from meetings.search.models import SearchDocument, SearchToken
 from meetings.search.services import search
@@ -338,3 +339,23 @@ def test_a_search_runs_the_same_few_statements_however_many_it_finds(client, com
     }
     assert many == few
     assert few == {"充电": 2, "集中充电": 1, "鸵鸟": 1}  # count and page; one pass; count
+
+
+def test_a_request_reopened_by_a_low_rating_leaves_the_search(db, resident, secretary, community):
+    item = request_services.raise_request(resident, community, draft(title="楼道充电插座"))
+    request_services.reply_to_request(secretary, item, "answer", "物业下周加装集中充电桩。")
+    db.session.flush()
+    assert found("插座") == [("request", "楼道充电插座")]
+    orders.rate(resident, item, 2, "还是没有装")
+    assert found("插座") == []
+
+
+def test_a_renamed_topic_renames_it_in_its_meetings(
+    db, make_meeting, accepted_request, secretary, in_request
+):
+    meeting = make_meeting(MeetingStatus.SCHEDULED, request_ids=[accepted_request.id])
+    assert found("磨损") == [("meeting", meeting.title)]  # the topic's title: 活动室地板磨损
+    accepted_request.title = "活动室地板翘起"
+    db.session.flush()
+    assert found("磨损") == []
+    assert found("翘起") == [("meeting", meeting.title)]
