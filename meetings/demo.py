@@ -14,6 +14,7 @@ from flask import current_app
 from auth import services as auth_services
 from auth.models import Community, Membership, User
 from meetings.dbtypes import utcnow
+from meetings.duty import demo as duty_demo
 from meetings.extensions import db
 from meetings.meeting import demo as meeting_demo
 from meetings.meeting.models import Meeting, MeetingStatus
@@ -152,6 +153,7 @@ def seed() -> list[str]:
     report.append(f"Demo meetings created: {meeting_demo.seed_meetings()}")
     report.append(f"Demo resolutions created: {project_demo.seed_projects()}")
     report.append(f"Demo minutes published: {_seed_minutes()}")
+    report.append(f"Demo duty records: {duty_demo.seed_duty()} rows")
     report.append(
         "Demo logins: dongli-sec, xingyi-sec, zhuyun-sec (secretaries), "
         "dongli-09 and xingyi-10 (grid leaders), dongli-12 and xingyi-12 (property "

@@ -354,3 +354,24 @@ PARTS: dict[str, Callable[[World], None]] = {
     **dict.fromkeys(["proxy_meeting", "proxy"], _proxies),
     **dict.fromkeys(["screen_link", "screen_token", "speaker"], _room),
 }
+
+
+# --- 公示 (issue 17, NOTICE): a resolution of the closed meeting in public
+# notice, with the resident's objection --------------------------------------------------
+
+
+def _notice(world: World) -> None:
+    from meetings.projects.services import notice as notice_services
+
+    secretary = world.people["secretary"]
+    resolution = project_services.record_resolution(
+        secretary,
+        world.get("closed"),
+        project_services.ResolutionSpec(text="同意安装智慧音箱，播放时间8:00–20:00。"),
+    )
+    notice_services.start_notice(secretary, resolution, 5)
+    objection = notice_services.object_to(world.people["resident"], resolution, "晚上太吵。")
+    world.add(notice_resolution=resolution, objection=objection)
+
+
+PARTS.update(dict.fromkeys(["notice_resolution", "objection"], _notice))

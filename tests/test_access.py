@@ -58,6 +58,8 @@ NEW_MINUTES = {"body": "# 会议纪要\n\n第三稿。\n", "save": "1"}
 ONLY_VOTER = expect(SIGN_IN, 403, 403, 200, 403, 403, 403)
 THE_RESIDENTS_OWN = expect(SIGN_IN, 200, 403, 403, 200, 403, 200)
 ASKED_TO_CONFIRM = expect(SIGN_IN, 404, 200, 200, 404, 404, 404)
+# 履职档案 of the voter: the voter, the secretary of their community, administrators
+VOTERS_RECORD = expect(SIGN_IN, 403, 403, 200, 200, 403, 200)
 # The resident rates their own request (an empty rating: 422).
 ONLY_THE_RESIDENT = expect(SIGN_IN, 422, 403, 403, 403, 403, 403)
 
@@ -223,6 +225,8 @@ TABLE = [
     ("GET", "/checkin/{token}", None, ONLY_VOTER),
     ("POST", "/checkin/{token}", {}, ONLY_VOTER | {"voter": 302}),
     ("GET", "/meetings/{meeting}/sign-in-sheet", None, managers(200)),
+    ("GET", "/meetings/{meeting}/sign-in.xlsx", None, managers(200)),
+    ("GET", "/meetings/{meeting}/sign-in.csv", None, managers(200)),
     # --- the room: the big screen (no login), the remote control, the speakers' queue ---
     ("GET", "/screen/{screen_token}", None, everyone(200)),
     ("GET", "/screen/{screen_token}/body", None, everyone(200)),
@@ -327,6 +331,10 @@ TABLE = [
     ),
     ("GET", "/polls/{closed_poll}/result", None, insiders(200)),
     ("GET", "/polls/{public_poll}/result", None, everyone(200)),
+    ("GET", "/polls/{closed_poll}/result.xlsx", None, insiders(200)),
+    ("GET", "/polls/{public_poll}/result.xlsx", None, everyone(200)),
+    ("GET", "/polls/{closed_poll}/result.csv", None, insiders(200)),
+    ("GET", "/polls/{public_poll}/result.csv", None, everyone(200)),
     ("GET", "/polls/{closed_poll}/receipts", None, insiders(200)),
     ("GET", "/api/v1/agenda-items/{item}/proposals", None, insiders(200)),
     ("POST", "/api/v1/agenda-items/{item}/proposals", {}, insiders(422)),
@@ -401,6 +409,23 @@ TABLE = [
     ("GET", "/my/tasks", None, users(200)),
     ("PATCH", "/api/v1/projects/{project}", {}, managers(200)),
     ("POST", "/api/v1/resolutions/{resolution}/conditions", {}, managers(422)),
+    # --- 公示 of resolutions (issue 17): {notice_resolution} of the closed meeting is in
+    # notice, the resident made the {objection}; {resolution}'s meeting is in progress
+    ("GET", "/resolutions/{notice_resolution}/notice", None, everyone(200)),
+    ("POST", "/resolutions/{resolution}/notice", {}, managers(422)),
+    ("POST", "/resolutions/{notice_resolution}/objections", {}, members(422)),
+    ("GET", "/resolutions/{notice_resolution}/objections", None, managers(200)),
+    ("POST", "/objections/{objection}/answer", {}, managers(422)),
+    ("GET", "/communities/{community}/notices", None, everyone(200)),
+    ("POST", "/api/v1/resolutions/{resolution}/notice", {}, managers(409)),
+    ("POST", "/api/v1/resolutions/{notice_resolution}/objections", {}, members(422)),
+    (
+        "GET",
+        "/api/v1/resolutions/{notice_resolution}/objections",
+        None,
+        members(200) | {"admin": 200},
+    ),
+    ("POST", "/api/v1/objections/{objection}/answer", {}, managers(422)),
     ("POST", "/api/v1/conditions/{condition}/done", {}, managers(200) | {"voter": 200}),
     ("GET", "/api/v1/my/tasks", None, users(200)),
     # --- minutes ---------------------------------------------------------------------------
@@ -434,8 +459,13 @@ TABLE = [
     ("GET", "/minutes/{published}", None, everyone(200)),
     ("GET", "/minutes/{closed}", None, everyone(404)),
     ("GET", "/minutes/{published}.pdf", None, everyone(200)),
+    ("GET", "/meetings/{published}/minutes.docx", None, everyone(200)),
+    ("GET", "/meetings/{closed}/minutes.docx", None, managers(200, 404, 404)),
+    ("GET", "/meetings/{closed}/minutes.docx?version=1", None, insiders(200, 404, 404)),
     ("GET", "/search", None, everyone(200)),
     ("GET", "/api/v1/public/minutes", None, everyone(200)),
+    ("GET", "/api/v1/public/search?q=充电", None, everyone(200)),
+    ("GET", "/search?q=充电", None, everyone(200)),
     ("GET", "/api/v1/meetings/{closed}/minutes", None, managers(200, 404, 404)),
     ("GET", "/api/v1/meetings/{published}/minutes", None, everyone(200)),
     ("PUT", "/api/v1/meetings/{closed}/minutes", {}, managers(422)),
@@ -470,6 +500,29 @@ TABLE = [
     ("POST", "/streets/{org_street}/staff", {}, admins(422)),
     ("POST", "/streets/{org_street}/staff/{resident}/remove", {}, admins(302)),
     ("POST", "/streets/{org_street}/communities", {}, admins(422)),
+    # 履职档案 (issue 17): the person, the secretaries where they sit, administrators (street
+    # staff and secretaries of other places: tests/test_duty.py); the street's summary
+    ("GET", "/people/{voter}/duty-record", None, VOTERS_RECORD),
+    ("GET", "/people/{voter}/duty-record.xlsx", None, VOTERS_RECORD),
+    ("GET", "/people/{voter}/duty-record.csv", None, VOTERS_RECORD),
+    ("GET", "/api/v1/people/{voter}/duty-record", None, VOTERS_RECORD),
+    ("GET", "/streets/{org_street}/duty-records", None, admins(200)),
+    ("GET", "/streets/{org_street}/duty-records.xlsx", None, admins(200)),
+    ("GET", "/streets/{org_street}/duty-records.csv", None, admins(200)),
+    # Statistics (issue 17): a community's for its secretaries (and its street's staff:
+    # tests/test_statistics.py), a street's for its staff, all streets' for administrators
+    ("GET", "/communities/{community}/statistics", None, managers(200)),
+    ("GET", "/communities/{community}/statistics.xlsx", None, managers(200)),
+    ("GET", "/communities/{community}/statistics.csv?table=orders", None, managers(200)),
+    ("GET", "/streets/{org_street}/statistics", None, admins(200)),
+    ("GET", "/streets/{org_street}/statistics.xlsx", None, admins(200)),
+    ("GET", "/streets/{org_street}/statistics.csv", None, admins(200)),
+    ("GET", "/statistics", None, admins(200)),
+    ("GET", "/statistics.xlsx", None, admins(200)),
+    ("GET", "/statistics.csv?table=streets", None, admins(200)),
+    ("GET", "/api/v1/statistics?scope=community&id={community}", None, managers(200)),
+    ("GET", "/api/v1/statistics?scope=street&id={org_street}", None, admins(200)),
+    ("GET", "/api/v1/statistics?scope=all", None, admins(200)),
     # The accounts picker: administrators and any secretary.
     ("GET", "/accounts/find?q=王阿", None, managers(200) | {"other_secretary": 200}),
     ("POST", "/communities/{community}/members", {}, managers(422)),

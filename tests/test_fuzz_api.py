@@ -35,6 +35,7 @@ from schemathesis.checks import (
 )
 
 from auth import api as auth_api
+from meetings.duty import api as duty_api
 from meetings.meeting import api as meeting_api
 from meetings.meeting import checkin
 from meetings.meeting import services as meeting_services
@@ -49,11 +50,14 @@ from meetings.organisation.models import Street, Unit, UnitKind
 from meetings.polls import api as polls_api
 from meetings.polls import services as poll_services
 from meetings.projects import api as projects_api
+from meetings.projects import notice_api
 from meetings.requests import api as requests_api
 from meetings.requests import order_api as orders_api
 from meetings.requests import services as request_services
 from meetings.room import api as room_api
 from meetings.room import proxy_api
+from meetings.search import api as search_api
+from meetings.statistics import api as statistics_api
 
 pytest_plugins = ["meeting_fixtures", "minutes_fixtures"]
 
@@ -213,6 +217,10 @@ AREAS = [
     module.bp.name
     for module in (auth_api, requests_api, notifications_api, meeting_api, polls_api)
     + (projects_api, minutes_api, orders_api, organisation_api, proxy_api, room_api)
+    + (duty_api,)
+    + (search_api,)
+    + (notice_api,)
+    + (statistics_api,)
 ]
 
 # Lists of ids in bodies, named for what each element is.
