@@ -134,3 +134,23 @@ def test_no_query_per_resolution(login, secretary, deliberation, project_with, c
     db.session.expire_all()
     three = (queries_of(client, meeting_url), queries_of(client, project_url))
     assert three == one
+
+
+def test_the_published_minutes_list_names_the_chosen_option(
+    english, community, secretary, deliberation, closed_poll
+):
+    """The poll results under each published minutes (the community's list)
+    named no option either: "Decided"."""
+    from meetings.meeting import services as meeting_services
+    from meetings.meeting.models import MeetingStatus
+    from meetings.minutes import services as minutes_services
+
+    _choice(closed_poll, [SITES[1], SITES[1], SITES[0]])
+    meeting = deliberation.meeting
+    meeting_services.transition_meeting(secretary, meeting, MeetingStatus.CLOSED)
+    minutes_services.publish(
+        secretary, minutes_services.save_version(secretary, meeting, "# 纪要\n\n音箱位置已议定。\n")
+    )
+    db.session.flush()
+    body = english.get(f"/communities/{community.id}/minutes").get_data(as_text=True)
+    assert "音箱安装位置: <strong>chosen 方案B：篮球场北侧</strong>" in body

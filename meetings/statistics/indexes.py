@@ -11,7 +11,6 @@ comparable:
   replied to, closed or reopened, a partial index on (request_id, at,
   from_status, to_status) read without the table: the requests' statement
   for all streets over five years 480 → 175 ms, over a month 60 → 20 ms.
-- ``ix_request_rating_created_at``: the ratings given in a period.
 - ``ix_resident_request_dispatched_at``: the orders dispatched in a period:
   all streets over a year 101 → 51 ms.
 - ``ix_attendance_meeting_role``: the attendances of the meetings held, by
@@ -23,7 +22,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from meetings.meeting.models import Attendance
-from meetings.requests.models import RequestEvent, RequestRating, ResidentRequest
+from meetings.requests.models import RequestEvent, ResidentRequest
 
 TELLING = "from_status = 'submitted' OR to_status IN ('closed', 'reopened')"
 
@@ -36,9 +35,6 @@ request_event_telling = sa.Index(
     _events.c.to_status,
     postgresql_where=sa.text(TELLING),
     sqlite_where=sa.text(TELLING),
-)
-request_rating_created_at = sa.Index(
-    "ix_request_rating_created_at", RequestRating.__table__.c.created_at
 )
 resident_request_dispatched_at = sa.Index(
     "ix_resident_request_dispatched_at", ResidentRequest.__table__.c.dispatched_at

@@ -1,4 +1,4 @@
-"""statistics indexes: request events, ratings, orders and attendances as the statistics read them
+"""statistics indexes: request events, orders and attendances as the statistics read them
 
 Revision ID: 0018_statistics_indexes
 Revises: 0017_notice_search
@@ -7,9 +7,9 @@ Create Date: 2026-12-06 14:30:00
 The statistics (issue 17) count, for each request received in a period, when
 it was first replied to, closed and whether it was reopened: a partial index
 on the events that say so, (request_id, at, from_status, to_status), read
-without the table; the ratings given and the orders dispatched in a period,
-by date; the attendances of a meeting by role and presence, read without the
-table (``meetings/statistics/indexes.py`` has the figures).
+without the table; the orders dispatched in a period, by date; the
+attendances of a meeting by role and presence, read without the table
+(``meetings/statistics/indexes.py`` has the figures).
 """
 
 import sqlalchemy as sa
@@ -32,7 +32,6 @@ def upgrade():
         postgresql_where=sa.text(TELLING),
         sqlite_where=sa.text(TELLING),
     )
-    op.create_index("ix_request_rating_created_at", "request_rating", ["created_at"])
     op.create_index("ix_resident_request_dispatched_at", "resident_request", ["dispatched_at"])
     op.create_index("ix_attendance_meeting_role", "attendance", ["meeting_id", "role", "presence"])
 
@@ -40,5 +39,4 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_attendance_meeting_role", table_name="attendance")
     op.drop_index("ix_resident_request_dispatched_at", table_name="resident_request")
-    op.drop_index("ix_request_rating_created_at", table_name="request_rating")
     op.drop_index("ix_request_event_telling", table_name="request_event")
