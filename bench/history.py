@@ -68,6 +68,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import contextlib
+import importlib.util
 import json
 import random
 import sys
@@ -2622,10 +2623,24 @@ def load(database_url: str, rows: Rows, log) -> None:
                     ).format(name=sql.Literal(table), table=sql.Identifier(table))
                 )
         conn.commit()
+        started = time.perf_counter()
+        conn.execute(request_moments_backfill())
+        conn.commit()
+        log(f"  request moments {time.perf_counter() - started:.1f} s")
         conn.autocommit = True
         started = time.perf_counter()
         conn.execute("ANALYZE")
         log(f"  ANALYZE {time.perf_counter() - started:.1f} s")
+
+
+def request_moments_backfill() -> str:
+    """The requests' first reply, close and reopening (migration 0019), from
+    the events loaded: the same statement the migration fills them with."""
+    path = ROOT / "migrations" / "versions" / "0019_request_moments.py"
+    spec = importlib.util.spec_from_file_location("request_moments_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BACKFILL
 
 
 def fill(database_url: str, scale: float, seed: int = 14, log=print) -> dict[str, int]:

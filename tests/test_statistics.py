@@ -92,11 +92,19 @@ class World:
         return item
 
     def event(self, item, when, from_status, to_status):
+        """A step of its history, with the moments ``requests.services.transition``
+        keeps on the request beside it."""
         _db.session.add(
             RequestEvent(
                 request_id=item.id, at=at(when), from_status=from_status, to_status=to_status
             )
         )
+        if from_status == RequestStatus.SUBMITTED and item.first_replied_at is None:
+            item.first_replied_at = at(when)
+        if to_status == RequestStatus.CLOSED and item.closed_at is None:
+            item.closed_at = at(when)
+        if to_status == RequestStatus.REOPENED:
+            item.reopened_at = at(when)
 
     def rate(self, item, when, score):
         _db.session.add(RequestRating(request_id=item.id, score=score, created_at=at(when)))
@@ -623,3 +631,34 @@ def test_the_number_of_statements_does_not_grow(world, community, street, admin,
 
 def test_the_scope_kinds_are_the_contracts():
     assert [kind.value for kind in ScopeKind] == ["community", "street", "all"]
+
+
+def test_a_request_replied_to_and_rated_through_the_api_is_counted(
+    client, bearer, secretary, resident, community
+):
+    """The moments the statistics read are kept by the request's own steps:
+    raised, answered and rated low through the API, it is counted as received,
+    answered in time and reopened in the month it was raised."""
+    from request_helpers import raise_request
+
+    item = raise_request(resident, community)
+    answered = client.post(
+        f"/api/v1/requests/{item.id}/reply",
+        json={"action": "answer", "message": "物业已清理。"},
+        headers=bearer(secretary),
+    )
+    assert answered.status_code == 200
+    rated = client.post(
+        f"/api/v1/requests/{item.id}/rating", json={"score": 1}, headers=bearer(resident)
+    )
+    assert rated.status_code in (200, 201), rated.get_json()
+    today = services.local_today()
+    month = {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
+    body = client.get(
+        "/api/v1/statistics",
+        query_string={"scope": "community", "id": community.id, **month},
+        headers=bearer(secretary),
+    ).get_json()
+    figures = body["requests"]
+    assert (figures["received"], figures["answered_in_time"], figures["reopened"]) == (1, 1, 1)
+    assert figures["median_first_reply_hours"] is not None

@@ -244,6 +244,12 @@ class ResidentRequest(db.Model):
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # when the secretary was last told the order is unclaimed or overdue
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moments of its history the statistics count (kept by ``services.transition``
+    # beside the events, so counting them reads no events): the first reply
+    # (the first step out of ``submitted``), the first close, the last reopening.
+    first_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship()
     requester: Mapped[User | None] = relationship(foreign_keys=[requester_id])

@@ -696,10 +696,11 @@ def transition(
         )
     if to == RequestStatus.CLOSED and not item.reply:
         raise InvalidTransition(_("A request is closed only after the resident has had a reply."))
+    now = utcnow()
     result = db.session.execute(
         db.update(ResidentRequest)
         .where(ResidentRequest.id == item.id, ResidentRequest.status == current)
-        .values(status=to)
+        .values(status=to, **_moments(item, current, to, now))
         .execution_options(synchronize_session="evaluate")
     )
     if result.rowcount != 1:
@@ -707,12 +708,27 @@ def transition(
             _("Someone else changed this request just now. Please look at it again.")
         )
     event = RequestEvent(
-        request=item, at=utcnow(), actor=actor, from_status=current, to_status=to, message=message
+        request=item, at=now, actor=actor, from_status=current, to_status=to, message=message
     )
     db.session.add(event)
     db.session.flush()
     record(actor, f"request.{to.value}", item, from_status=current.value, message=message)
     return event
+
+
+def _moments(
+    item: ResidentRequest, current: RequestStatus, to: RequestStatus, now: datetime
+) -> dict[str, datetime]:
+    """The moments a step sets on the request (its first reply, first close,
+    last reopening): what the statistics count, the same as its events say."""
+    moments = {}
+    if current == RequestStatus.SUBMITTED and item.first_replied_at is None:
+        moments["first_replied_at"] = now
+    if to == RequestStatus.CLOSED and item.closed_at is None:
+        moments["closed_at"] = now
+    if to == RequestStatus.REOPENED:
+        moments["reopened_at"] = now
+    return moments
 
 
 _REPLY_SUBJECTS = {

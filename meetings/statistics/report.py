@@ -209,7 +209,7 @@ def _orders(stats: Statistics) -> Table:
             _("On time"),
             _("Late"),
             _("Other"),
-            _("On time (% of done)"),
+            _("On time (share of done)"),
         ],
         rows,
         chart,

@@ -66,9 +66,7 @@ from meetings.projects.models import (
 from meetings.requests.models import (
     RequestCategory,
     RequestChannel,
-    RequestEvent,
     RequestRating,
-    RequestStatus,
     ResidentRequest,
 )
 from meetings.requests.orders import OPEN_ORDER
@@ -507,17 +505,13 @@ def _median(source: sa.CTE, value: sa.ColumnElement) -> sa.ScalarSelect:
 def _requests(
     scope: Scope, period: Period, now: datetime
 ) -> tuple[RequestFigures, dict[int, tuple[int, int, int]]]:
-    """One statement: a line per request received (when it was first
-    replied to, closed, whether it was ever reopened — from the events that
-    say so), counted by community and, apart, by category and channel; the
-    two medians over all of them. Overdue and in time as
-    ``requests.services.is_overdue`` has it: still ``submitted`` when
-    ``created_at + REQUEST_REPLY_DAYS`` is past."""
-    request, event = ResidentRequest, RequestEvent
-    telling = sa.or_(
-        event.from_status == RequestStatus.SUBMITTED.value,
-        event.to_status.in_([RequestStatus.CLOSED.value, RequestStatus.REOPENED.value]),
-    )
+    """One statement: the requests received, counted by community and,
+    apart, by category and channel, with the two medians over all of them —
+    from the moments each request keeps on its row (``first_replied_at``,
+    ``closed_at``, ``reopened_at``, set by ``requests.services.transition``
+    with its events). Overdue and in time as ``requests.services.is_overdue``
+    has it: still without a reply when ``created_at + REQUEST_REPLY_DAYS`` is past."""
+    request = ResidentRequest
     lines = (
         sa.select(
             request.id,
@@ -525,22 +519,11 @@ def _requests(
             request.category,
             request.channel,
             request.created_at,
-            sa.func.min(
-                sa.case((event.from_status == RequestStatus.SUBMITTED.value, event.at))
-            ).label("first_reply_at"),
-            sa.func.min(sa.case((event.to_status == RequestStatus.CLOSED.value, event.at))).label(
-                "closed_at"
-            ),
-            sa.func.max(
-                sa.case((event.to_status == RequestStatus.REOPENED.value, 1), else_=0)
-            ).label("reopened"),
+            request.first_replied_at.label("first_reply_at"),
+            request.closed_at,
+            sa.case((request.reopened_at.is_not(None), 1), else_=0).label("reopened"),
         )
-        .select_from(request)
-        .outerjoin(event, sa.and_(event.request_id == request.id, telling))
         .where(*_received(scope, period))
-        .group_by(
-            request.id, request.community_id, request.category, request.channel, request.created_at
-        )
         .cte("request_lines")
     )
     days = reply_days()

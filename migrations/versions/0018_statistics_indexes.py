@@ -1,18 +1,14 @@
-"""statistics indexes: request events, orders and attendances as the statistics read them
+"""statistics indexes: orders and attendances as the statistics read them
 
 Revision ID: 0018_statistics_indexes
 Revises: 0017_notice_search
 Create Date: 2026-12-06 14:30:00
 
-The statistics (issue 17) count, for each request received in a period, when
-it was first replied to, closed and whether it was reopened: a partial index
-on the events that say so, (request_id, at, from_status, to_status), read
-without the table; the orders dispatched in a period, by date; the
-attendances of a meeting by role and presence, read without the table
-(``meetings/statistics/indexes.py`` has the figures).
+The statistics (issue 17) count the orders dispatched in a period, by date,
+and the attendances of a meeting by role and presence, read without the
+table (``meetings/statistics/indexes.py`` has the figures).
 """
 
-import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -21,17 +17,8 @@ down_revision = "0017_notice_search"
 branch_labels = None
 depends_on = None
 
-TELLING = "from_status = 'submitted' OR to_status IN ('closed', 'reopened')"
-
 
 def upgrade():
-    op.create_index(
-        "ix_request_event_telling",
-        "request_event",
-        ["request_id", "at", "from_status", "to_status"],
-        postgresql_where=sa.text(TELLING),
-        sqlite_where=sa.text(TELLING),
-    )
     op.create_index("ix_resident_request_dispatched_at", "resident_request", ["dispatched_at"])
     op.create_index("ix_attendance_meeting_role", "attendance", ["meeting_id", "role", "presence"])
 
@@ -39,4 +26,3 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_attendance_meeting_role", table_name="attendance")
     op.drop_index("ix_resident_request_dispatched_at", table_name="resident_request")
-    op.drop_index("ix_request_event_telling", table_name="request_event")
