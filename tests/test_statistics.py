@@ -662,3 +662,10 @@ def test_a_request_replied_to_and_rated_through_the_api_is_counted(
     figures = body["requests"]
     assert (figures["received"], figures["answered_in_time"], figures["reopened"]) == (1, 1, 1)
     assert figures["median_first_reply_hours"] is not None
+
+
+def test_the_form_shows_the_period_the_figures_are_for(english, login, secretary, community):
+    login(secretary)
+    html = english.get(f"/communities/{community.id}/statistics").get_data(as_text=True)
+    today = services.local_today()
+    assert f'value="{today.replace(day=1).isoformat()}"' in html

@@ -46,6 +46,10 @@ def _page(scope: Scope):
             period = services.make_period(form.start.data, form.end.data)
         except ValidationFailed as error:
             show_errors_on(form, error, PERIOD_FIELDS)
+    if period:
+        # the form shows the period the figures are for (the current month
+        # when none was asked for), so one date can be changed from there
+        form.start.data, form.end.data = period.start, period.end
     stats = services.statistics_for(scope, period) if period else None
     args = _urls(scope)
     names = {
