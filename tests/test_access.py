@@ -413,12 +413,18 @@ TABLE = [
     # notice, the resident made the {objection}; {resolution}'s meeting is in progress
     ("GET", "/resolutions/{notice_resolution}/notice", None, everyone(200)),
     ("POST", "/resolutions/{resolution}/notice", {}, managers(422)),
-    ("POST", "/resolutions/{notice_resolution}/objections", {}, members(422)),
+    # Residents object; the secretary answers the objections, and makes none.
+    ("POST", "/resolutions/{notice_resolution}/objections", {}, members(422) | {"secretary": 403}),
     ("GET", "/resolutions/{notice_resolution}/objections", None, managers(200)),
     ("POST", "/objections/{objection}/answer", {}, managers(422)),
     ("GET", "/communities/{community}/notices", None, everyone(200)),
     ("POST", "/api/v1/resolutions/{resolution}/notice", {}, managers(409)),
-    ("POST", "/api/v1/resolutions/{notice_resolution}/objections", {}, members(422)),
+    (
+        "POST",
+        "/api/v1/resolutions/{notice_resolution}/objections",
+        {},
+        members(422) | {"secretary": 403},
+    ),
     (
         "GET",
         "/api/v1/resolutions/{notice_resolution}/objections",

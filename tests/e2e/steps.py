@@ -511,7 +511,10 @@ def publish_minutes(
     assert placeholder in draft
     expect(page.locator(".placeholder-notice")).to_be_visible()
     said = discussion
-    body.fill(draft.replace(placeholder, said, 1))
+    # what was said under the first item; the other items' places filled too,
+    # or publishing asks first (the places still to write)
+    nothing_further = "Nothing further was raised." if t.lang == "en" else "无其他意见。"
+    body.fill(draft.replace(placeholder, said, 1).replace(placeholder, nothing_further))
     secretary.click(t("Preview"))
     expect(page.locator("#minutes-preview")).to_contain_text(said)
     secretary.shot("minutes-draft")

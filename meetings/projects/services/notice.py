@@ -221,8 +221,13 @@ def _may_start(resolution: Resolution) -> bool:
 
 
 def require_objector(user: User | None, resolution: Resolution) -> None:
-    """Members of the resolution's community object to it."""
+    """Members of the resolution's community object to it; not whoever runs
+    its meeting, who answers the objections."""
     community = resolution.meeting.community
+    if can_manage_meeting(user, resolution.meeting):
+        raise NotAllowed(
+            _("The secretary answers the objections to a resolution; residents make them.")
+        )
     if not permissions.is_member(user, community):
         raise NotAllowed(
             _(
@@ -233,10 +238,12 @@ def require_objector(user: User | None, resolution: Resolution) -> None:
 
 
 def can_object(user: User | None, resolution: Resolution, now: datetime | None = None) -> bool:
-    """A member of the community, during the period, who has not objected yet."""
+    """A member of the community who does not run the meeting, during the
+    period, who has not objected yet."""
     return (
         is_running(resolution, now)
         and permissions.is_member(user, resolution.meeting.community)
+        and not can_manage_meeting(user, resolution.meeting)
         and objection_of(user, resolution) is None
     )
 
@@ -269,7 +276,8 @@ def _days(days: int | str | None) -> int:
 
 
 def _ends_text(resolution: Resolution) -> LazyString:
-    return LazyString(format_datetime, resolution.notice_ends_at, "long")
+    # as the pages show it (2026/12/11 23:09), without seconds and offset
+    return LazyString(format_datetime, resolution.notice_ends_at, "short")
 
 
 def start_notice(
