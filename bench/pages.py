@@ -64,7 +64,7 @@ from meetings.organisation.models import (  # noqa: E402
     unit_community,
 )
 from meetings.polls.models import Poll, PollVote, PollVoter  # noqa: E402
-from meetings.projects.models import Project, ResolutionCondition  # noqa: E402
+from meetings.projects.models import Project, Resolution, ResolutionCondition  # noqa: E402
 from meetings.requests.models import ResidentRequest  # noqa: E402
 
 SECRET_KEY = "bench-pages-not-for-production"  # noqa: S105
@@ -253,6 +253,12 @@ def cast_of(app) -> Cast:
             select(func.max(MinutesVersion.number)).where(
                 MinutesVersion.meeting_id == ids["published"]
             )
+        )
+        ids["resident_id"] = resident.id
+        ids["resolution"] = latest(
+            select(Resolution.id)
+            .where(Resolution.meeting_id == ids["published"])
+            .order_by(Resolution.id)
         )
         return Cast(community_id, ADMIN, secretary.username, resident.username, tokens, ids, others)
 
@@ -449,6 +455,22 @@ def pages(cast: Cast) -> list[tuple[str, str, str]]:
         ("API units", "api:secretary", "/api/v1/units"),
         ("API units (admin)", "api:admin", "/api/v1/units"),
         ("API request with an order", "api:unit", f"/api/v1/requests/{i.get('order')}"),
+        # issue 17: statistics (also bench/statistics.py), duty records, documents,
+        # public notice, search (also bench/search.py)
+        ("statistics (secretary)", "secretary", f"/communities/{c}/statistics"),
+        ("statistics (street)", "street", f"/streets/{i.get('street')}/statistics"),
+        ("statistics (admin)", "admin", "/statistics"),
+        ("duty record (resident)", "resident", f"/people/{i['resident_id']}/duty-record"),
+        ("duty record .xlsx", "resident", f"/people/{i['resident_id']}/duty-record.xlsx"),
+        ("duty records (street)", "street", f"/streets/{i.get('street')}/duty-records"),
+        ("minutes as Word", "anonymous", f"/meetings/{i['published']}/minutes.docx"),
+        ("sign-in sheet .xlsx", "secretary", f"/meetings/{i['in_progress']}/sign-in.xlsx"),
+        ("poll result .xlsx", "anonymous", f"/polls/{i['poll']}/result.xlsx"),
+        ("public notices", "anonymous", f"/communities/{c}/notices"),
+        ("resolution's notice page", "anonymous", f"/resolutions/{i.get('resolution')}/notice"),
+        ("API statistics", "api:secretary", f"/api/v1/statistics?scope=community&id={c}"),
+        ("API duty record", "api:resident", f"/api/v1/people/{i['resident_id']}/duty-record"),
+        ("API public search", "anonymous", f"/api/v1/public/search?q={SEARCH_WORD}"),
     ]
     return [page for page in listed if "None" not in page[2] and page[1].split(":")[-1] in who]
 

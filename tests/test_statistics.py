@@ -669,3 +669,24 @@ def test_the_form_shows_the_period_the_figures_are_for(english, login, secretary
     html = english.get(f"/communities/{community.id}/statistics").get_data(as_text=True)
     today = services.local_today()
     assert f'value="{today.replace(day=1).isoformat()}"' in html
+
+
+def test_the_page_lists_the_busiest_assignees_and_the_files_all(
+    world, community, secretary, login, english, monkeypatch
+):
+    """A street's five years have a thousand people with orders: the page
+    shows the busiest of each kind, the .csv every one."""
+    from meetings.statistics import report
+
+    monkeypatch.setattr(report, "ORDERS_SHOWN", 0)
+    login(secretary)
+    page = english.get(f"/communities/{community.id}/statistics", query_string=MARCH)
+    html = page.get_data(as_text=True)
+    table = html.split('id="orders"')[1].split("<table")[1].split("</table>")[0]
+    assert "绿城物业" not in table and "All orders" in table
+    assert "3 more rows are in the downloads" in html
+    response = english.get(
+        f"/communities/{community.id}/statistics.csv", query_string={**MARCH, "table": "orders"}
+    )
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert ["Unit", "绿城物业", "1", "0", "1", "0", "0%"] in rows
