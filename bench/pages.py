@@ -455,7 +455,7 @@ def pages(cast: Cast) -> list[tuple[str, str, str]]:
         ("API units", "api:secretary", "/api/v1/units"),
         ("API units (admin)", "api:admin", "/api/v1/units"),
         ("API request with an order", "api:unit", f"/api/v1/requests/{i.get('order')}"),
-        # issue 17: statistics (also bench/statistics.py), duty records, documents,
+        # issue 17: statistics (also bench/statistics_pages.py), duty records, documents,
         # public notice, search (also bench/search.py)
         ("statistics (secretary)", "secretary", f"/communities/{c}/statistics"),
         ("statistics (street)", "street", f"/streets/{i.get('street')}/statistics"),

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.append(str(ROOT / "bench"))  # after the standard library: bench/statistics.py
+sys.path.append(str(ROOT / "bench"))  # after the standard library: bench/statistics_pages.py
 
 import history  # noqa: E402
 

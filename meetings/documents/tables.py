@@ -87,7 +87,7 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
         worksheet = workbook.create_sheet(str(sheet.title)[:SHEET_TITLE_MAX])
         # Rows are numbered here as they are written: openpyxl's ``max_row``
         # looks at every cell, and asking it once a row made a 672-row sheet
-        # take 2 s (bench/statistics.py, all streets over five years).
+        # take 2 s (bench/statistics_pages.py, all streets over five years).
         row_number = 0
         for line in sheet.caption:
             row_number += 1

@@ -1,7 +1,7 @@
 """The indexes the statistics need (migration 0018), declared here beside
 the statements they serve rather than in the models' modules.
 
-Figures: bench/statistics.py's database (bench/history.py at scale 1.0,
+Figures: bench/statistics_pages.py's database (bench/history.py at scale 1.0,
 PostgreSQL, five years: 50,000 requests, 263,045 request events, 376,353
 attendances), each statement timed by EXPLAIN ANALYZE on a machine under a
 load of about 8 on 2 cores (other test runs), so the times are high but

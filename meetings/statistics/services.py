@@ -474,7 +474,7 @@ def _received(scope: Scope, period: Period):
 def _median(source: sa.CTE, value: sa.ColumnElement) -> sa.ScalarSelect:
     """The median of ``value`` over the rows of ``source`` (NULLs left out):
     percentile_cont on PostgreSQL (one sort: 2 × 290 ms → 2 × 60 ms for the
-    five years of all streets under the bench's load, bench/statistics.py);
+    five years of all streets under the bench's load, bench/statistics_pages.py);
     on SQLite, which has none, the middle rows of a window over the sorted
     values. Both give the mean of the two middle values of an even count."""
     if _dialect() == "postgresql":

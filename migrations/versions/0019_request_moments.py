@@ -7,7 +7,7 @@ Create Date: 2026-12-06 15:10:00
 The statistics (issue 17) count, for the requests received in a period, how
 soon each was first replied to, closed, and whether it was reopened. Read
 from the events, that was a grouping of every request's events: 190 ms for
-all streets over five years (bench/statistics.py). ``services.transition``
+all streets over five years (bench/statistics_pages.py). ``services.transition``
 now keeps the three moments on the request as it writes the event; here they
 are filled in from the events already there.
 """

@@ -2,7 +2,7 @@
 statements and server time of each, for a month, a year and all the history
 (the five years the period may span).
 
-    .venv/bin/python bench/statistics.py --database-url URL     # kept by history.py --keep
+    .venv/bin/python bench/statistics_pages.py --database-url URL     # kept by history.py --keep
 
 The database (filled by ``bench/history.py --keep``, PostgreSQL) is only
 read: everything runs inside one transaction that is rolled back at the end
@@ -20,6 +20,7 @@ is judged against issue 17's target: under 200 ms, statements fixed.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from datetime import date
@@ -154,9 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                         if attempt:
                             times.append(took)
                             statements = counter["n"] - before
-                    ms = sorted(times)[
-                        len(times) // 2
-                    ]  # the median (this file's name hides the module)
+                    ms = statistics.median(times)
                     verdict = "ok" if ms < TARGET_MS and status == 200 else "SLOW"
                     print(
                         f"{label:<22} {name:<14} {status:>6} {statements:>6} {ms:>8.1f}  {verdict}"
