@@ -25,7 +25,7 @@ Nothing here commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +36,7 @@ from auth import permissions
 from auth.models import Community, Membership, User
 from meetings.errors import NotAllowed, NotFound, ValidationFailed
 from meetings.extensions import db
+from meetings.main.periods import Period, local_today, year_of
 from meetings.meeting.models import (
     AgendaItem,
     Attendance,
@@ -44,7 +45,7 @@ from meetings.meeting.models import (
     MeetingStatus,
     Presence,
 )
-from meetings.meeting.services.common import as_local, zone
+from meetings.meeting.services.common import as_local
 from meetings.organisation import roles
 from meetings.organisation.models import Street
 from meetings.polls.models import Comment, Poll, PollVote, Proposal
@@ -76,35 +77,8 @@ FIGURES = (
 # --- the period -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Period:
-    """Local days, both included."""
-
-    start: date
-    end: date
-
-    @property
-    def starts_at(self) -> datetime:
-        """The first instant, in UTC (the columns' time)."""
-        return datetime.combine(self.start, time(), tzinfo=zone()).astimezone(UTC)
-
-    @property
-    def ends_before(self) -> datetime:
-        """The instant after the last day, in UTC."""
-        following = self.end + timedelta(days=1)
-        return datetime.combine(following, time(), tzinfo=zone()).astimezone(UTC)
-
-    def holds(self, column) -> sa.ColumnElement[bool]:
-        return sa.and_(column >= self.starts_at, column < self.ends_before)
-
-
-def local_today() -> date:
-    return datetime.now(zone()).date()
-
-
 def this_year() -> Period:
-    today = local_today()
-    return Period(date(today.year, 1, 1), date(today.year, 12, 31))
+    return year_of(local_today())
 
 
 def period(start: date | str | None, end: date | str | None) -> Period:

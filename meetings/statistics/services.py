@@ -33,11 +33,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from auth import permissions
@@ -45,6 +43,7 @@ from auth.models import Community, User
 from meetings.dbtypes import utcnow
 from meetings.errors import NotAllowed, NotFound, ValidationFailed
 from meetings.extensions import db
+from meetings.main.periods import Period, local_today, month_of, year_of
 from meetings.meeting.models import (
     AgendaItem,
     Attendance,
@@ -53,6 +52,7 @@ from meetings.meeting.models import (
     MeetingStatus,
     Presence,
 )
+from meetings.meeting.services.common import zone
 from meetings.organisation import roles
 from meetings.organisation.models import Grid, Street, Unit
 from meetings.polls.models import Poll, PollStatus
@@ -88,49 +88,14 @@ class ScopeKind(enum.StrEnum):
 # --- the period ---------------------------------------------------------------------------
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(_zone()).date()
-
-
-@dataclass(frozen=True)
-class Period:
-    """From one local date to another, both included."""
-
-    start: date
-    end: date
-
-    @property
-    def starts_at(self) -> datetime:
-        return datetime.combine(self.start, time(), _zone()).astimezone(UTC)
-
-    @property
-    def ends_at(self) -> datetime:
-        """The first instant after the period."""
-        return datetime.combine(self.end + timedelta(days=1), time(), _zone()).astimezone(UTC)
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-def month_of(day: date) -> Period:
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return Period(first, following - timedelta(days=1))
-
-
 def shortcuts(today: date) -> dict[str, Period]:
     """This month, last month, this year, last year."""
     this_month = month_of(today)
     return {
         "this_month": this_month,
         "last_month": month_of(this_month.start - timedelta(days=1)),
-        "this_year": Period(date(today.year, 1, 1), date(today.year, 12, 31)),
-        "last_year": Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
+        "this_year": year_of(today),
+        "last_year": year_of(date(today.year - 1, 1, 1)),
     }
 
 
@@ -243,7 +208,7 @@ def _seconds(later: sa.ColumnElement, earlier: sa.ColumnElement) -> sa.ColumnEle
 def _local_date(column: sa.ColumnElement) -> sa.ColumnElement:
     """A UTC timestamp column's date in the communities' time zone, as text
     ``YYYY-MM-DD`` (the zone's present offset: Asia/Shanghai has no summer time)."""
-    offset = int(utcnow().astimezone(_zone()).utcoffset().total_seconds())
+    offset = int(utcnow().astimezone(zone()).utcoffset().total_seconds())
     if _dialect() == "postgresql":
         shifted = column + sa.literal_column(f"interval '{offset} seconds'", sa.Interval)
         return sa.func.to_char(shifted, "YYYY-MM-DD")
