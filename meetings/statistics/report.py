@@ -104,7 +104,7 @@ def _requests(stats: Statistics) -> Table:
     rows = [[_("Received"), received, ""]]
     rows += [[label, value, _share(value, received)] for label, value, _css in states]
     rows += [
-        [_("Closed"), figures.closed, _share(figures.closed, received)],
+        [_("Requests closed"), figures.closed, _share(figures.closed, received)],
         [_("Reopened after a low rating"), figures.reopened, _share(figures.reopened, received)],
         [_("Median hours to the first reply"), _figure(figures.median_first_reply_hours), ""],
         [_("Median hours to the close"), _figure(figures.median_close_hours), ""],
