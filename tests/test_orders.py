@@ -183,13 +183,19 @@ def test_dispatch_to_someone_outside_the_community_is_refused_next_to_the_field(
     assert fresh(item).status == RequestStatus.SUBMITTED
 
 
-@pytest.mark.parametrize("due", [None, date.today() - timedelta(days=1)])
-def test_dispatch_needs_a_due_date_from_today(secretary, resident, community, grid_one, due):
+@pytest.mark.parametrize("days_from_today", [None, -1])
+def test_dispatch_needs_a_due_date_from_today(
+    secretary, resident, community, grid_one, days_from_today
+):
+    # "today" is the communities' (Asia/Shanghai), not the machine's: from
+    # 16:00 UTC they differ by a day
+    today = orders.today()
+    due = None if days_from_today is None else today + timedelta(days=days_from_today)
     item = raise_request(resident, community)
     with pytest.raises(ValidationFailed) as raised:
         orders.dispatch(secretary, item, orders.AssigneeChoice("grid", grid_one.id), due)
     assert list(raised.value.fields) == ["due_date"]
-    orders.dispatch(secretary, item, orders.AssigneeChoice("grid", grid_one.id), date.today())
+    orders.dispatch(secretary, item, orders.AssigneeChoice("grid", grid_one.id), today)
     assert fresh(item).status == RequestStatus.DISPATCHED
 
 
