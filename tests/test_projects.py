@@ -4,7 +4,7 @@ requests a completed project closes, overdue marking, ratings, and the board
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -247,12 +247,8 @@ def test_overdue_follows_the_communitys_time_zone(project, monkeypatch):
     """At 00:30 in Shanghai it is still yesterday in UTC: "today" is Shanghai's."""
     shanghai = datetime(2030, 3, 2, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
-    class FrozenDatetime(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return shanghai.astimezone(tz)
-
-    monkeypatch.setattr("meetings.projects.services.common.datetime", FrozenDatetime)
+    # the moment every "today" of the app reads (meetings.main.periods)
+    monkeypatch.setattr("meetings.main.periods.utcnow", lambda: shanghai.astimezone(UTC))
     assert services.today() == date(2030, 3, 2)
     project.due_date = date(2030, 3, 1)
     assert services.is_overdue(project)

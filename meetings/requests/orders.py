@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import IO
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import LazyString, force_locale, format_date
@@ -32,6 +31,7 @@ from meetings.audit.services import record
 from meetings.dbtypes import utcnow
 from meetings.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from meetings.extensions import db
+from meetings.main.periods import local_today
 from meetings.notifications.services import notify, notify_all
 from meetings.organisation import roles
 from meetings.organisation.models import Grid, GridMember, Unit, UnitMember
@@ -80,8 +80,7 @@ def claim_hours() -> int:
 
 def today(now: datetime | None = None) -> date:
     """The date in the communities' time zone (config ``TIMEZONE``)."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return (now or utcnow()).astimezone(zone).date()
+    return local_today(now)
 
 
 def _site_text(message: str, **params) -> str:

@@ -8,7 +8,7 @@ the views before they read a form and by the API's ``permission_required``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -18,9 +18,9 @@ from auth import permissions
 from auth.models import User
 from meetings.errors import NotAllowed, NotFound, ValidationFailed
 from meetings.extensions import db
+from meetings.main.periods import local_today
 from meetings.meeting.models import Meeting, MeetingStatus
 from meetings.meeting.permissions import can_manage_meeting, can_view_meeting, is_insider
-from meetings.meeting.services.common import zone
 from meetings.projects.models import Project, ProjectRating, ProjectUpdate
 
 TEXT_MAX = 10_000
@@ -74,7 +74,7 @@ def parse_budget(
 
 def today() -> date:
     """Today in the communities' time zone (config ``TIMEZONE``)."""
-    return datetime.now(zone()).date()
+    return local_today()
 
 
 def link_to(project: Project) -> str:
